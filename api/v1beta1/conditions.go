@@ -1,0 +1,23 @@
+package v1beta1
+
+import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+// ConditionValid is the condition type frrgen sets on every input object: True
+// when the object is usable, False with a message naming the field and value
+// when it is not.
+const ConditionValid = "Valid"
+
+// Reasons used with ConditionValid.
+const (
+	ReasonValid   = "Valid"
+	ReasonInvalid = "Invalid"
+)
+
+// ObjectStatus is the status shared by every metallb.io kind frrgen reads.
+type ObjectStatus struct {
+	// Conditions describe what frrgen concluded about this object.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}

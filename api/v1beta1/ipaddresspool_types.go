@@ -1,0 +1,82 @@
+package v1beta1
+
+import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+// IPAddressRange is a CIDR (host bits allowed, they are masked) or an
+// inclusive range "first-last" of addresses of one family.
+// +kubebuilder:validation:MaxLength=100
+// +kubebuilder:validation:XValidation:rule="isCIDR(self) || (self.split('-').size() == 2 && isIP(self.split('-')[0].trim()) && isIP(self.split('-')[1].trim()) && ip(self.split('-')[0].trim()).family() == ip(self.split('-')[1].trim()).family())",messageExpression="'invalid address range ' + self + ': must be a CIDR such as 192.0.2.0/24 or a range such as 192.0.2.10-192.0.2.20'"
+type IPAddressRange string
+
+// IPAddressPoolSpec lists the addresses of a pool.
+type IPAddressPoolSpec struct {
+	// Addresses are the CIDRs and ranges of the pool.
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=1000
+	Addresses []IPAddressRange `json:"addresses"`
+
+	// AutoAssign lets the allocator hand out addresses of this pool without an
+	// explicit request. It does not change what is announced.
+	// +optional
+	// +kubebuilder:default:=true
+	AutoAssign *bool `json:"autoAssign,omitempty"`
+
+	// AvoidBuggyIPs makes the allocator skip .0 and .255 addresses.
+	// +optional
+	// +kubebuilder:default:=false
+	AvoidBuggyIPs bool `json:"avoidBuggyIPs,omitempty"`
+
+	// ServiceAllocation restricts which services may take addresses of this pool.
+	// Allocation only; frrgen accepts it for compatibility.
+	// +optional
+	ServiceAllocation *ServiceAllocation `json:"serviceAllocation,omitempty"`
+}
+
+// ServiceAllocation restricts allocation of a pool to some services.
+type ServiceAllocation struct {
+	// Priority orders pools when several match a service (lower first).
+	// +optional
+	Priority int `json:"priority,omitempty"`
+
+	// Namespaces whose services may use the pool.
+	// +optional
+	// +listType=set
+	Namespaces []string `json:"namespaces,omitempty"`
+
+	// NamespaceSelectors select namespaces whose services may use the pool.
+	// +optional
+	NamespaceSelectors []metav1.LabelSelector `json:"namespaceSelectors,omitempty"`
+
+	// ServiceSelectors select services that may use the pool.
+	// +optional
+	ServiceSelectors []metav1.LabelSelector `json:"serviceSelectors,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:printcolumn:name="Addresses",type=string,JSONPath=`.spec.addresses`
+// +kubebuilder:printcolumn:name="Valid",type=string,JSONPath=`.status.conditions[?(@.type=="Valid")].status`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+
+// IPAddressPool is a set of addresses that LoadBalancer services take their
+// ingress IPs from. frrgen uses pools to find the advertisements of a service IP.
+type IPAddressPool struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   IPAddressPoolSpec `json:"spec"`
+	Status ObjectStatus      `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// IPAddressPoolList is a list of IPAddressPool.
+type IPAddressPoolList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []IPAddressPool `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&IPAddressPool{}, &IPAddressPoolList{})
+}

@@ -1,0 +1,194 @@
+package v1beta2
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// DynamicASNMode lets the peer's ASN be learnt from the session instead of set.
+// +kubebuilder:validation:Enum=internal;external
+type DynamicASNMode string
+
+const (
+	// InternalASNMode accepts only a peer whose ASN equals myASN (iBGP).
+	InternalASNMode DynamicASNMode = "internal"
+	// ExternalASNMode accepts only a peer whose ASN differs from myASN (eBGP).
+	ExternalASNMode DynamicASNMode = "external"
+)
+
+// BGPPeerSpec describes one BGP session that the selected nodes open.
+//
+// The rules below mirror what MetalLB and frr-k8s check for a single object, so
+// that mistakes are refused by kubectl instead of surfacing later in a log.
+// +kubebuilder:validation:XValidation:rule="(has(self.peerAddress) && self.peerAddress != '') != (has(self.interface) && self.interface != '')",message="exactly one of peerAddress and interface must be set"
+// +kubebuilder:validation:XValidation:rule="(has(self.peerASN) && self.peerASN != 0) != (has(self.dynamicASN) && self.dynamicASN != '')",message="exactly one of peerASN and dynamicASN must be set"
+// +kubebuilder:validation:XValidation:rule="!(has(self.password) && self.password != '' && has(self.passwordSecret) && has(self.passwordSecret.name) && self.passwordSecret.name != '')",message="password and passwordSecret are mutually exclusive",fieldPath=".passwordSecret"
+// +kubebuilder:validation:XValidation:rule="!(has(self.ebgpMultiHop) && self.ebgpMultiHop && has(self.peerASN) && self.peerASN == self.myASN)",message="ebgpMultiHop cannot be set for an iBGP peer (peerASN equal to myASN)",fieldPath=".ebgpMultiHop"
+// +kubebuilder:validation:XValidation:rule="!has(self.holdTime) || !has(self.keepaliveTime) || duration(self.keepaliveTime) <= duration(self.holdTime)",message="keepaliveTime must not be greater than holdTime",fieldPath=".keepaliveTime"
+// +kubebuilder:validation:XValidation:rule="has(self.holdTime) || !has(self.keepaliveTime) || duration(self.keepaliveTime).getSeconds() == 0 || duration(self.keepaliveTime).getSeconds() >= 1",message="keepaliveTime without holdTime must be 0 or at least 1s (the derived holdTime, 3 x keepaliveTime, must be 0 or at least 3s)",fieldPath=".keepaliveTime"
+// +kubebuilder:validation:XValidation:rule="(has(self.enableGracefulRestart) && self.enableGracefulRestart) == (has(oldSelf.enableGracefulRestart) && oldSelf.enableGracefulRestart)",message="enableGracefulRestart cannot be changed after creation",fieldPath=".enableGracefulRestart"
+type BGPPeerSpec struct {
+	// MyASN is the AS number of the node's end of the session.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=4294967295
+	// +kubebuilder:validation:Format=int64
+	MyASN uint32 `json:"myASN"`
+
+	// ASN is the AS number expected from the peer. Exactly one of peerASN and
+	// dynamicASN must be set.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=4294967295
+	// +kubebuilder:validation:Format=int64
+	ASN uint32 `json:"peerASN,omitempty"`
+
+	// DynamicASN accepts the peer's ASN from the session: internal (iBGP only)
+	// or external (eBGP only).
+	// +optional
+	DynamicASN DynamicASNMode `json:"dynamicASN,omitempty"`
+
+	// LocalASN is accepted for compatibility with MetalLB manifests. frr-k8s
+	// v0.0.21 cannot express it, so frrgen reports a peer that sets it as invalid
+	// instead of silently opening the session with another AS number.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=4294967295
+	// +kubebuilder:validation:Format=int64
+	LocalASN uint32 `json:"localASN,omitempty"`
+
+	// Address is the peer's IP address. Exactly one of peerAddress and
+	// interface must be set.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="isIP(self)",messageExpression="'invalid peerAddress ' + self + ': must be an IPv4 or IPv6 address'"
+	Address string `json:"peerAddress,omitempty"`
+
+	// Interface is the node interface for an unnumbered session.
+	// +optional
+	// +kubebuilder:validation:MaxLength=15
+	Interface string `json:"interface,omitempty"`
+
+	// SrcAddress is the local address the session is opened from.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="isIP(self)",messageExpression="'invalid sourceAddress ' + self + ': must be an IPv4 or IPv6 address'"
+	SrcAddress string `json:"sourceAddress,omitempty"`
+
+	// Port is the peer's TCP port.
+	// +optional
+	// +kubebuilder:default:=179
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=16384
+	Port uint16 `json:"peerPort,omitempty"`
+
+	// HoldTime is the BGP hold time; 0 or at least 3s. When only one of
+	// holdTime and keepaliveTime is set, the other is derived (keepalive =
+	// hold / 3).
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="duration(self).getSeconds() == 0 || duration(self).getSeconds() >= 3",messageExpression="'invalid holdTime ' + self + ': must be 0 or at least 3s'"
+	HoldTime *metav1.Duration `json:"holdTime,omitempty"`
+
+	// KeepaliveTime is the BGP keepalive interval; at most holdTime.
+	// +optional
+	KeepaliveTime *metav1.Duration `json:"keepaliveTime,omitempty"`
+
+	// ConnectTime is how long BGP waits between connection attempts.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="duration(self).getSeconds() >= 1 && duration(self).getSeconds() <= 65535",messageExpression="'invalid connectTime ' + self + ': must be between 1s and 65535s'"
+	// +kubebuilder:validation:XValidation:rule="duration(self).getMilliseconds() % 1000 == 0",messageExpression="'invalid connectTime ' + self + ': must be a whole number of seconds'"
+	ConnectTime *metav1.Duration `json:"connectTime,omitempty"`
+
+	// RouterID is the BGP router ID; every peer of a node must use the same one.
+	// +optional
+	// +kubebuilder:validation:MaxLength=15
+	// +kubebuilder:validation:XValidation:rule="isIP(self) && ip(self).family() == 4",messageExpression="'invalid routerID ' + self + ': must be an IPv4 address'"
+	RouterID string `json:"routerID,omitempty"`
+
+	// NodeSelectors limit the nodes that open this session; empty means all.
+	// +optional
+	NodeSelectors []metav1.LabelSelector `json:"nodeSelectors,omitempty"`
+
+	// Password for TCP MD5 authentication, in clear text.
+	// +optional
+	Password string `json:"password,omitempty"`
+
+	// PasswordSecret names a kubernetes.io/basic-auth Secret, in the peer's
+	// namespace, whose "password" key holds the TCP MD5 password.
+	// +optional
+	PasswordSecret corev1.SecretReference `json:"passwordSecret,omitempty"`
+
+	// BFDProfile names the BFDProfile of the BFD session paired with this
+	// session; empty means no BFD.
+	// +optional
+	BFDProfile string `json:"bfdProfile,omitempty"`
+
+	// EnableGracefulRestart turns on BGP graceful restart (RFC 4724) for this
+	// session. It cannot be changed after creation.
+	// +optional
+	EnableGracefulRestart bool `json:"enableGracefulRestart,omitempty"`
+
+	// EBGPMultiHop allows an eBGP peer that is more than one hop away.
+	// +optional
+	EBGPMultiHop bool `json:"ebgpMultiHop,omitempty"`
+
+	// VRFName is the Linux VRF the session lives in; empty is the default VRF.
+	// +optional
+	VRFName string `json:"vrf,omitempty"`
+
+	// DisableMP is deprecated and has no effect with frr-k8s.
+	// +optional
+	// +kubebuilder:default:=false
+	DisableMP bool `json:"disableMP,omitempty"`
+
+	// DualStackAddressFamily activates both address families on the session, so
+	// IPv4 and IPv6 service IPs are announced over it.
+	// +optional
+	// +kubebuilder:default:=false
+	DualStackAddressFamily bool `json:"dualStackAddressFamily,omitempty"`
+}
+
+// BGPPeerStatus is what frrgen observed about a peer.
+type BGPPeerStatus struct {
+	// Conditions: Valid, and Conflict when a user FRRConfiguration clashes
+	// with the session frrgen generates for this peer.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// ConfiguredNodes is the number of nodes whose FRRConfiguration has this session.
+	// +optional
+	ConfiguredNodes int32 `json:"configuredNodes,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:storageversion
+// +kubebuilder:printcolumn:name="Address",type=string,JSONPath=`.spec.peerAddress`
+// +kubebuilder:printcolumn:name="ASN",type=string,JSONPath=`.spec.peerASN`
+// +kubebuilder:printcolumn:name="BFD Profile",type=string,JSONPath=`.spec.bfdProfile`
+// +kubebuilder:printcolumn:name="Valid",type=string,JSONPath=`.status.conditions[?(@.type=="Valid")].status`
+// +kubebuilder:printcolumn:name="Nodes",type=integer,JSONPath=`.status.configuredNodes`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+
+// BGPPeer is a BGP neighbor that the selected nodes peer with.
+type BGPPeer struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   BGPPeerSpec   `json:"spec,omitempty"`
+	Status BGPPeerStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// BGPPeerList is a list of BGPPeer.
+type BGPPeerList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []BGPPeer `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&BGPPeer{}, &BGPPeerList{})
+}

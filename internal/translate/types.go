@@ -1,0 +1,157 @@
+// Package translate computes, from a read-only snapshot of the cluster, the
+// FRRConfiguration every speaker node must have, and explains every input
+// object that cannot be used. It is pure: no client, no clock, no randomness.
+package translate
+
+import (
+	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+
+	metallbv1beta1 "github.com/frrgen/frrgen/api/v1beta1"
+	metallbv1beta2 "github.com/frrgen/frrgen/api/v1beta2"
+)
+
+// Snapshot is everything Build reads. Slices may be in any order; Build sorts
+// what it needs, so the result does not depend on the order.
+type Snapshot struct {
+	Pools          []metallbv1beta1.IPAddressPool
+	Peers          []metallbv1beta2.BGPPeer
+	Advertisements []metallbv1beta1.BGPAdvertisement
+	Communities    []metallbv1beta1.Community
+	BFDProfiles    []metallbv1beta1.BFDProfile
+	Nodes          []corev1.Node
+	Services       []corev1.Service
+	EndpointSlices []discoveryv1.EndpointSlice
+	// Secrets of the input namespace, used to check passwordSecret references.
+	// Their data never reaches the output.
+	Secrets []corev1.Secret
+}
+
+// Options are the controller's settings that change the translation.
+type Options struct {
+	// Namespace holds the MetalLB objects; objects elsewhere are ignored.
+	Namespace string
+	// FRRK8sNamespace is where the FRRConfigurations (and mirrored password
+	// Secrets) are written.
+	FRRK8sNamespace string
+	// LoadBalancerClass: services with this class are handled; when empty,
+	// only services without a class are.
+	LoadBalancerClass string
+	// IgnoreExcludeLB announces from nodes labelled
+	// node.kubernetes.io/exclude-from-external-load-balancers too.
+	IgnoreExcludeLB bool
+	// SpeakerNodeSelector picks the nodes that get a configuration; nil means all.
+	SpeakerNodeSelector labels.Selector
+	// NamePrefix is prepended to the node name to name its FRRConfiguration
+	// (and to the Secret name for mirrored password Secrets).
+	NamePrefix string
+}
+
+// Result is the outcome of Build.
+type Result struct {
+	// Configs holds the desired FRRConfiguration of every speaker node, sorted
+	// by node name. It is nil when Valid is false: the caller must keep the
+	// configurations it has.
+	Configs []frrv1beta1.FRRConfiguration
+	// PasswordSecrets are the Secrets to mirror into FRRK8sNamespace so that
+	// frr-k8s can read them, sorted by Name.
+	PasswordSecrets []SecretMirror
+	// Valid is false when any input object has an error.
+	Valid bool
+	// Objects has one entry per input object (valid or not), sorted by Ref.
+	Objects []ObjectDiagnostic
+	// Services has one entry per service in the snapshot that frrgen handles,
+	// sorted by namespace/name.
+	Services []ServiceAnnouncement
+	// Peers summarises each BGPPeer, sorted by name.
+	Peers []PeerSummary
+	// Advertisements summarises each BGPAdvertisement, sorted by name.
+	Advertisements []AdvertisementSummary
+}
+
+// SecretMirror asks the caller to copy a kubernetes.io/basic-auth Secret from
+// the input namespace into the frr-k8s namespace under another name.
+type SecretMirror struct {
+	// Name of the copy in FRRK8sNamespace; this is what neighbors reference.
+	Name string
+	// SourceName is the Secret's name in Namespace.
+	SourceName string
+}
+
+// ObjectRef names an input object.
+type ObjectRef struct {
+	Kind      string // IPAddressPool, BGPAdvertisement, Community, BFDProfile, BGPPeer
+	Namespace string
+	Name      string
+}
+
+func (r ObjectRef) String() string { return r.Kind + " " + r.Namespace + "/" + r.Name }
+
+// Problem is one reason an object cannot be used.
+type Problem struct {
+	// Field is the JSON path inside the object, e.g. "spec.communities[1]".
+	Field string
+	// Value is the offending value as written.
+	Value string
+	// Message is a complete sentence for a person; it names the field and value.
+	Message string
+}
+
+// ObjectDiagnostic is the verdict on one input object.
+type ObjectDiagnostic struct {
+	Ref        ObjectRef
+	Generation int64
+	// Problems is empty when the object is valid.
+	Problems []Problem
+}
+
+// Reason says why a service is not announced from a node. The vocabulary is
+// MetalLB's, so users can search for it.
+type Reason string
+
+const (
+	ReasonNoIPAllocated              Reason = "noIPAllocated"
+	ReasonInvalidIP                  Reason = "invalidIP"
+	ReasonIPNotAllowed               Reason = "ipNotAllowed"
+	ReasonNotOwner                   Reason = "notOwner"
+	ReasonNoMatchingAdvertisement    Reason = "noMatchingAdvertisement"
+	ReasonConflictingAdvertisements  Reason = "conflictingAdvertisements"
+	ReasonNodeNetworkUnavailable     Reason = "nodeNetworkUnavailable"
+	ReasonNodeLabeledExcludeBalancer Reason = "nodeLabeledExcludeBalancers"
+	ReasonNoLocalEndpoints           Reason = "noLocalEndpoints"
+	ReasonNoEndpoints                Reason = "noEndpoints"
+	ReasonNoPeers                    Reason = "noPeers"
+)
+
+// ServiceAnnouncement says where a service's IPs are announced.
+type ServiceAnnouncement struct {
+	Service types.NamespacedName
+	// IPs are the ingress IPs considered, as written in the status.
+	IPs []string
+	// Nodes announcing the service, sorted.
+	Nodes []string
+	// NotAnnounced maps each speaker node that does not announce the service
+	// to the reason. When the reason is the same for every node (no IP, no
+	// pool, no endpoints) Reason is set and NotAnnounced may be empty.
+	NotAnnounced map[string]Reason
+	Reason       Reason
+}
+
+// PeerSummary is what BGPPeer status shows.
+type PeerSummary struct {
+	Name string
+	// Nodes whose configuration has this peer, sorted.
+	Nodes []string
+}
+
+// AdvertisementSummary is what BGPAdvertisement status shows.
+type AdvertisementSummary struct {
+	Name string
+	// ServiceIPs is the number of distinct service IPs announced through it.
+	ServiceIPs int
+	// Prefixes is the number of distinct prefixes it produced.
+	Prefixes int
+}
