@@ -30,6 +30,16 @@ type Snapshot struct {
 	Secrets []corev1.Secret
 }
 
+// Metadata frrgen puts on the objects it writes.
+const (
+	// LabelManagedBy / ManagedByValue mark FRRConfigurations and Secrets as ours.
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	ManagedByValue = "frrgen"
+	// AnnotationNode holds the node an FRRConfiguration is for (an annotation,
+	// because node names can be longer than a label value may be).
+	AnnotationNode = "frrgen.io/node"
+)
+
 // Options are the controller's settings that change the translation.
 type Options struct {
 	// Namespace holds the MetalLB objects; objects elsewhere are ignored.
@@ -106,6 +116,9 @@ type ObjectDiagnostic struct {
 	Generation int64
 	// Problems is empty when the object is valid.
 	Problems []Problem
+	// Warnings do not make the object invalid (e.g. an advertisement naming a
+	// peer that does not exist, which MetalLB silently ignores).
+	Warnings []Problem
 }
 
 // Reason says why a service is not announced from a node. The vocabulary is
