@@ -19,7 +19,7 @@ func TestTableShowsRoutesWithAttributes(t *testing.T) {
 				Neighbors: []frrv1beta1.Neighbor{{
 					Address: "172.30.0.3", ASN: 64512, Port: &port, BFDProfile: "fast",
 					ToAdvertise: frrv1beta1.Advertise{
-						Allowed: frrv1beta1.AllowedOutPrefixes{Prefixes: []string{"198.51.100.0/24", "198.51.100.10/32"}},
+						Allowed:               frrv1beta1.AllowedOutPrefixes{Prefixes: []string{"198.51.100.0/24", "198.51.100.10/32"}},
 						PrefixesWithLocalPref: []frrv1beta1.LocalPrefPrefixes{{LocalPref: 100, Prefixes: []string{"198.51.100.10/32"}}},
 						PrefixesWithCommunity: []frrv1beta1.CommunityPrefixes{
 							{Community: "65535:65282", Prefixes: []string{"198.51.100.10/32"}},
