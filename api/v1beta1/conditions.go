@@ -21,3 +21,15 @@ type ObjectStatus struct {
 	// +listMapKey=type
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 }
+
+// ConditionConflict is the condition type frrgen sets on a BGPPeer: True when
+// a user FRRConfiguration clashes with the session frrgen generates for the
+// peer on some node (that node keeps its last good configuration), False
+// otherwise. The message names the other FRRConfiguration and the field.
+const ConditionConflict = "Conflict"
+
+// Reasons used with ConditionConflict.
+const (
+	ReasonConflict   = "ConflictingFRRConfiguration"
+	ReasonNoConflict = "NoConflict"
+)
