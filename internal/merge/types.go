@@ -25,6 +25,10 @@ type Conflict struct {
 	// Message is a complete sentence for a person, naming the objects,
 	// neighbor, field and values.
 	Message string
+	// AmongOthers is set by Check when the other configurations already
+	// conflict with each other without the desired one: the caller is not
+	// the cause and Configs does not name it.
+	AmongOthers bool
 }
 
 func (c *Conflict) Error() string { return c.Message }

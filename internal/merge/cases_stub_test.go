@@ -1,0 +1,3 @@
+package merge
+
+var routerCases, neighborCases, unionCases []mergeCase
