@@ -1,0 +1,130 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+
+	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
+	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/frrgen/frrgen/internal/manifest"
+	"github.com/frrgen/frrgen/internal/translate"
+)
+
+func init() { subcommands = append(subcommands, newRenderCommand) }
+
+// renderFlags are the settings of `frrgen render`.
+type renderFlags struct {
+	files           []string
+	node            string
+	output          string
+	namespace       string
+	frrk8sNamespace string
+	lbClass         string
+	ignoreExcludeLB bool
+	speakerSelector string
+	namePrefix      string
+}
+
+func newRenderCommand() *cobra.Command {
+	f := &renderFlags{}
+	cmd := &cobra.Command{
+		Use:   "render -f FILE|DIR ...",
+		Short: "Print the FRRConfiguration frrgen writes for each node, from YAML files",
+		Long: `render reads MetalLB objects, Nodes, Services, EndpointSlices and Secrets from
+YAML files (no cluster needed) and prints one FRRConfiguration per speaker node,
+sorted by node, exactly as the controller would write them. Problems in the
+input are printed on standard error; the exit status is 1 when the input is
+invalid.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runRender(f, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringSliceVarP(&f.files, "filename", "f", nil, "YAML file or directory (recursive) to read; repeatable; - for standard input")
+	fl.StringVar(&f.node, "node", "", "print only the configuration of this node")
+	fl.StringVarP(&f.output, "output", "o", "yaml", "output format: yaml (multi-document) or json (a list)")
+	fl.StringVar(&f.namespace, "namespace", "metallb-system", "namespace of the MetalLB objects")
+	fl.StringVar(&f.frrk8sNamespace, "frrk8s-namespace", "frr-k8s-system", "namespace of the FRRConfigurations")
+	fl.StringVar(&f.lbClass, "lb-class", "", "loadBalancerClass of the services to announce (empty: services without a class)")
+	fl.BoolVar(&f.ignoreExcludeLB, "ignore-exclude-lb", false, "announce from nodes labelled node.kubernetes.io/exclude-from-external-load-balancers too")
+	fl.StringVar(&f.speakerSelector, "speaker-node-selector", "", "label selector of the speaker nodes (empty: all nodes)")
+	fl.StringVar(&f.namePrefix, "name-prefix", "frrgen-", "prefix of the FRRConfiguration names")
+	_ = cmd.MarkFlagRequired("filename")
+	return cmd
+}
+
+func (f *renderFlags) options() (translate.Options, error) {
+	o := translate.Options{
+		Namespace:         f.namespace,
+		FRRK8sNamespace:   f.frrk8sNamespace,
+		LoadBalancerClass: f.lbClass,
+		IgnoreExcludeLB:   f.ignoreExcludeLB,
+		NamePrefix:        f.namePrefix,
+	}
+	if f.speakerSelector != "" {
+		sel, err := labels.Parse(f.speakerSelector)
+		if err != nil {
+			return o, &exitError{code: 2, err: fmt.Errorf("--speaker-node-selector: %w", err)}
+		}
+		o.SpeakerNodeSelector = sel
+	}
+	return o, nil
+}
+
+func runRender(f *renderFlags, stdout, stderr io.Writer) error {
+	if f.output != "yaml" && f.output != "json" {
+		return &exitError{code: 2, err: fmt.Errorf("--output must be yaml or json, not %q", f.output)}
+	}
+	opts, err := f.options()
+	if err != nil {
+		return err
+	}
+	objs, err := manifest.Load(f.files...)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	objs.DefaultNamespaces(f.namespace, f.frrk8sNamespace)
+	result := translate.Build(objs.Snapshot(), opts)
+	printDiagnostics(stderr, result)
+	if !result.Valid {
+		return &exitError{code: 1, err: fmt.Errorf("the configuration is invalid; no FRRConfiguration rendered")}
+	}
+	configs := result.Configs
+	if f.node != "" {
+		configs, err = selectNode(configs, f.node, objs)
+		if err != nil {
+			return err
+		}
+	}
+	// --effective (merge with the user FRRConfigurations of the node) plugs in here.
+	return manifest.Write(stdout, configs, f.output)
+}
+
+// selectNode keeps the configuration of one node, or explains its absence.
+func selectNode(configs []frrv1beta1.FRRConfiguration, node string, objs *manifest.Objects) ([]frrv1beta1.FRRConfiguration, error) {
+	for _, c := range configs {
+		if c.Annotations[translate.AnnotationNode] == node {
+			return []frrv1beta1.FRRConfiguration{c}, nil
+		}
+	}
+	if !slices.ContainsFunc(objs.Nodes, func(n corev1.Node) bool { return n.Name == node }) {
+		return nil, &exitError{code: 1, err: fmt.Errorf("node %q is not in the input", node)}
+	}
+	return nil, &exitError{code: 1, err: fmt.Errorf("node %q is not a speaker node (it does not match --speaker-node-selector), so it gets no FRRConfiguration", node)}
+}
+
+func printDiagnostics(w io.Writer, r translate.Result) {
+	for _, od := range r.Objects {
+		for _, p := range od.Problems {
+			fmt.Fprintln(w, "error:", p.Message)
+		}
+		for _, p := range od.Warnings {
+			fmt.Fprintln(w, "warning:", p.Message)
+		}
+	}
+}

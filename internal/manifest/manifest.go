@@ -1,0 +1,267 @@
+// Package manifest reads Kubernetes objects from YAML files, as kubectl
+// apply would take them, into typed objects: the metallb.io kinds frrgen
+// reads, core Nodes, Services, Secrets and Namespaces, EndpointSlices and
+// frr-k8s FRRConfigurations.
+package manifest
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
+
+	metallbv1beta1 "github.com/frrgen/frrgen/api/v1beta1"
+	metallbv1beta2 "github.com/frrgen/frrgen/api/v1beta2"
+	"github.com/frrgen/frrgen/internal/translate"
+)
+
+// Objects holds everything read, in file order.
+type Objects struct {
+	Pools             []metallbv1beta1.IPAddressPool
+	Peers             []metallbv1beta2.BGPPeer
+	Advertisements    []metallbv1beta1.BGPAdvertisement
+	Communities       []metallbv1beta1.Community
+	BFDProfiles       []metallbv1beta1.BFDProfile
+	Nodes             []corev1.Node
+	Services          []corev1.Service
+	EndpointSlices    []discoveryv1.EndpointSlice
+	Secrets           []corev1.Secret
+	Namespaces        []corev1.Namespace
+	FRRConfigurations []frrv1beta1.FRRConfiguration
+}
+
+// Snapshot returns the objects translate.Build reads.
+func (o *Objects) Snapshot() translate.Snapshot {
+	return translate.Snapshot{
+		Pools:          o.Pools,
+		Peers:          o.Peers,
+		Advertisements: o.Advertisements,
+		Communities:    o.Communities,
+		BFDProfiles:    o.BFDProfiles,
+		Nodes:          o.Nodes,
+		Services:       o.Services,
+		EndpointSlices: o.EndpointSlices,
+		Secrets:        o.Secrets,
+	}
+}
+
+// DefaultNamespaces gives a namespace to the namespaced objects written
+// without one, as kubectl apply -n would: MetalLB objects and Secrets go to
+// metallbNamespace, Services and EndpointSlices to "default",
+// FRRConfigurations to frrk8sNamespace.
+func (o *Objects) DefaultNamespaces(metallbNamespace, frrk8sNamespace string) {
+	set := func(m *metav1.ObjectMeta, ns string) {
+		if m.Namespace == "" {
+			m.Namespace = ns
+		}
+	}
+	for i := range o.Pools {
+		set(&o.Pools[i].ObjectMeta, metallbNamespace)
+	}
+	for i := range o.Peers {
+		set(&o.Peers[i].ObjectMeta, metallbNamespace)
+	}
+	for i := range o.Advertisements {
+		set(&o.Advertisements[i].ObjectMeta, metallbNamespace)
+	}
+	for i := range o.Communities {
+		set(&o.Communities[i].ObjectMeta, metallbNamespace)
+	}
+	for i := range o.BFDProfiles {
+		set(&o.BFDProfiles[i].ObjectMeta, metallbNamespace)
+	}
+	for i := range o.Secrets {
+		set(&o.Secrets[i].ObjectMeta, metallbNamespace)
+	}
+	for i := range o.Services {
+		set(&o.Services[i].ObjectMeta, metav1.NamespaceDefault)
+	}
+	for i := range o.EndpointSlices {
+		set(&o.EndpointSlices[i].ObjectMeta, metav1.NamespaceDefault)
+	}
+	for i := range o.FRRConfigurations {
+		set(&o.FRRConfigurations[i].ObjectMeta, frrk8sNamespace)
+	}
+}
+
+// Load reads every path: a file, or a directory searched recursively for
+// *.yaml and *.yml files (in lexical order). "-" reads standard input.
+func Load(paths ...string) (*Objects, error) {
+	o := &Objects{}
+	for _, p := range paths {
+		if p == "-" {
+			if err := o.read("<stdin>", os.Stdin); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		files, err := yamlFiles(p)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			if err := o.readFile(f); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return o, nil
+}
+
+func yamlFiles(path string) ([]string, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !info.IsDir() {
+		return []string{path}, nil
+	}
+	var files []string
+	err = filepath.WalkDir(path, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !e.IsDir() && (strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) {
+			files = append(files, p)
+		}
+		return nil
+	})
+	slices.Sort(files)
+	return files, err
+}
+
+func (o *Objects) readFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return o.read(path, f)
+}
+
+// Read decodes a multi-document YAML stream; name is used in errors.
+func (o *Objects) read(name string, r io.Reader) error {
+	docs := utilyaml.NewYAMLReader(bufio.NewReader(r))
+	for index := 0; ; index++ {
+		doc, err := docs.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: document %d: %w", name, index, err)
+		}
+		if err := o.decode(doc); err != nil {
+			return fmt.Errorf("%s: document %d: %w", name, index, err)
+		}
+	}
+}
+
+// decode adds one document (possibly a v1 List) to o.
+func (o *Objects) decode(doc []byte) error {
+	if len(bytes.TrimSpace(stripComments(doc))) == 0 {
+		return nil // an empty document, e.g. after a trailing "---"
+	}
+	var tm metav1.TypeMeta
+	if err := yaml.Unmarshal(doc, &tm); err != nil {
+		return err
+	}
+	if tm.APIVersion == "v1" && tm.Kind == "List" {
+		var list struct {
+			Items []map[string]any `json:"items"`
+		}
+		if err := yaml.Unmarshal(doc, &list); err != nil {
+			return err
+		}
+		for i, item := range list.Items {
+			raw, err := yaml.Marshal(item)
+			if err == nil {
+				err = o.decode(raw)
+			}
+			if err != nil {
+				return fmt.Errorf("items[%d]: %w", i, err)
+			}
+		}
+		return nil
+	}
+	switch tm.GroupVersionKind().String() {
+	case metallbv1beta1.GroupVersion.WithKind("IPAddressPool").String():
+		return decodeInto(doc, &o.Pools)
+	case metallbv1beta2.GroupVersion.WithKind("BGPPeer").String():
+		return decodeInto(doc, &o.Peers)
+	case metallbv1beta1.GroupVersion.WithKind("BGPAdvertisement").String():
+		return decodeInto(doc, &o.Advertisements)
+	case metallbv1beta1.GroupVersion.WithKind("Community").String():
+		return decodeInto(doc, &o.Communities)
+	case metallbv1beta1.GroupVersion.WithKind("BFDProfile").String():
+		return decodeInto(doc, &o.BFDProfiles)
+	case corev1.SchemeGroupVersion.WithKind("Node").String():
+		return decodeInto(doc, &o.Nodes)
+	case corev1.SchemeGroupVersion.WithKind("Service").String():
+		return decodeInto(doc, &o.Services)
+	case corev1.SchemeGroupVersion.WithKind("Namespace").String():
+		return decodeInto(doc, &o.Namespaces)
+	case corev1.SchemeGroupVersion.WithKind("Secret").String():
+		if err := decodeInto(doc, &o.Secrets); err != nil {
+			return err
+		}
+		foldStringData(&o.Secrets[len(o.Secrets)-1])
+		return nil
+	case discoveryv1.SchemeGroupVersion.WithKind("EndpointSlice").String():
+		return decodeInto(doc, &o.EndpointSlices)
+	case frrv1beta1.GroupVersion.WithKind("FRRConfiguration").String():
+		return decodeInto(doc, &o.FRRConfigurations)
+	}
+	if tm.APIVersion == "" || tm.Kind == "" {
+		return fmt.Errorf("apiVersion and kind must be set")
+	}
+	return fmt.Errorf("unsupported kind %s %s; frrgen reads metallb.io IPAddressPool, BGPAdvertisement, Community, BFDProfile (v1beta1) and BGPPeer (v1beta2), v1 Node, Service, Secret, Namespace, discovery.k8s.io/v1 EndpointSlice and frrk8s.metallb.io/v1beta1 FRRConfiguration", tm.APIVersion, tm.Kind)
+}
+
+// decodeInto decodes strictly, so that a misspelt field is an error rather
+// than silently ignored.
+func decodeInto[T any](doc []byte, into *[]T) error {
+	var obj T
+	if err := yaml.UnmarshalStrict(doc, &obj); err != nil {
+		return err
+	}
+	*into = append(*into, obj)
+	return nil
+}
+
+// foldStringData does what the apiserver does on write: stringData entries
+// become data entries.
+func foldStringData(s *corev1.Secret) {
+	if len(s.StringData) == 0 {
+		return
+	}
+	if s.Data == nil {
+		s.Data = map[string][]byte{}
+	}
+	for k, v := range s.StringData {
+		s.Data[k] = []byte(v)
+	}
+	s.StringData = nil
+}
+
+func stripComments(doc []byte) []byte {
+	var out []byte
+	for line := range bytes.Lines(doc) {
+		if t := bytes.TrimSpace(line); len(t) > 0 && t[0] != '#' {
+			out = append(out, line...)
+		}
+	}
+	return out
+}

@@ -1,0 +1,185 @@
+package translate
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// servicePlan is what is known about a service before looking at any node.
+type servicePlan struct {
+	key   types.NamespacedName
+	ips   []string // as written in the status
+	addrs []netip.Addr
+	fams  family
+	// reason is set when the service is announced from no node whatever the
+	// node (no IP, bad IP, no pool).
+	reason Reason
+	pool   *pool
+	// ads are the pool's advertisements that select the service's labels,
+	// each with the prefixes it gives (a window into builder.prefixRefs).
+	ads   []serviceAd
+	local bool // externalTrafficPolicy: Local
+	eps   *endpointInfo
+}
+
+type serviceAd struct {
+	ad       *advertisement
+	from, to int32 // prefix IDs are builder.prefixRefs[from:to]
+	used     bool  // announced from at least one node
+}
+
+// endpointInfo summarises a service's EndpointSlices.
+type endpointInfo struct {
+	any   bool
+	nodes map[string]bool
+}
+
+// endpointCanServe is MetalLB's rule: an address, and ready (unset counts
+// as ready) or serving (terminating but still serving counts).
+func endpointCanServe(ep *discoveryv1.Endpoint) bool {
+	if len(ep.Addresses) == 0 {
+		return false
+	}
+	c := ep.Conditions
+	return c.Ready == nil || *c.Ready || (c.Serving != nil && *c.Serving)
+}
+
+func indexEndpoints(slices []discoveryv1.EndpointSlice) map[types.NamespacedName]*endpointInfo {
+	out := map[types.NamespacedName]*endpointInfo{}
+	for i := range slices {
+		s := &slices[i]
+		name := s.Labels[discoveryv1.LabelServiceName]
+		if name == "" {
+			continue
+		}
+		key := types.NamespacedName{Namespace: s.Namespace, Name: name}
+		info := out[key]
+		if info == nil {
+			info = &endpointInfo{nodes: map[string]bool{}}
+			out[key] = info
+		}
+		for j := range s.Endpoints {
+			ep := &s.Endpoints[j]
+			if !endpointCanServe(ep) {
+				continue
+			}
+			info.any = true
+			if ep.NodeName != nil && *ep.NodeName != "" {
+				info.nodes[*ep.NodeName] = true
+			}
+		}
+	}
+	return out
+}
+
+// handledServices returns the LoadBalancer services of our class, sorted.
+func handledServices(in []corev1.Service, o Options) []*corev1.Service {
+	var out []*corev1.Service
+	for i := range in {
+		s := &in[i]
+		class := ""
+		if s.Spec.LoadBalancerClass != nil {
+			class = *s.Spec.LoadBalancerClass
+		}
+		if class != o.LoadBalancerClass || s.Spec.Type != corev1.ServiceTypeLoadBalancer {
+			continue
+		}
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b *corev1.Service) int {
+		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+	})
+	return out
+}
+
+// planService applies the node-independent checks, in MetalLB's order.
+func (b *builder) planService(s *corev1.Service) *servicePlan {
+	sp := &servicePlan{
+		key:   types.NamespacedName{Namespace: s.Namespace, Name: s.Name},
+		local: s.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal,
+		eps:   b.endpoints[types.NamespacedName{Namespace: s.Namespace, Name: s.Name}],
+	}
+	for _, ing := range s.Status.LoadBalancer.Ingress {
+		sp.ips = append(sp.ips, ing.IP)
+	}
+	if len(s.Status.LoadBalancer.Ingress) == 0 {
+		sp.reason = ReasonNoIPAllocated
+		return sp
+	}
+	for _, ip := range sp.ips {
+		a, err := netip.ParseAddr(ip)
+		if err != nil {
+			sp.reason = ReasonInvalidIP // e.g. a hostname-only ingress
+			return sp
+		}
+		a = a.Unmap()
+		sp.addrs = append(sp.addrs, a)
+		sp.fams |= familyOf(a)
+	}
+	sp.pool = poolOf(b.ranges, sp.addrs)
+	if sp.pool == nil {
+		sp.reason = ReasonIPNotAllowed
+		return sp
+	}
+	svcLabels := labels.Set(s.Labels)
+	for _, ad := range sp.pool.ads {
+		if !matchesAny(ad.serviceSelectors, svcLabels) {
+			continue
+		}
+		sa := serviceAd{ad: ad, from: int32(len(b.prefixRefs))}
+		for _, a := range sp.addrs {
+			p := netip.PrefixFrom(a, ad.aggLength(familyOf(a))).Masked()
+			b.prefixRefs = append(b.prefixRefs, b.internPrefix(p))
+		}
+		sa.to = int32(len(b.prefixRefs))
+		sp.ads = append(sp.ads, sa)
+	}
+	return sp
+}
+
+// reasonOnNode applies the per-node checks, in MetalLB's order, and returns
+// the advertisements to apply ("" reason) or why the node does not announce.
+func (b *builder) reasonOnNode(sp *servicePlan, n *nodeInfo, adOnNode []bool, matching []int) ([]int, Reason) {
+	owner := false
+	for _, ad := range sp.pool.ads {
+		if adOnNode[ad.index] {
+			owner = true
+			break
+		}
+	}
+	if !owner {
+		return matching, ReasonNotOwner
+	}
+	for i, sa := range sp.ads {
+		if adOnNode[sa.ad.index] {
+			matching = append(matching, i)
+		}
+	}
+	if len(matching) == 0 {
+		return matching, ReasonNoMatchingAdvertisement
+	}
+	for x, i := range matching {
+		for _, j := range matching[x+1:] {
+			if b.adConflicts[sp.ads[i].ad.index][sp.ads[j].ad.index]&sp.fams != 0 {
+				return matching, ReasonConflictingAdvertisements
+			}
+		}
+	}
+	switch {
+	case n.networkUnavailable:
+		return matching, ReasonNodeNetworkUnavailable
+	case n.excluded && !b.opts.IgnoreExcludeLB:
+		return matching, ReasonNodeLabeledExcludeBalancer
+	case sp.local && (sp.eps == nil || !sp.eps.nodes[n.name]):
+		return matching, ReasonNoLocalEndpoints
+	case !sp.local && (sp.eps == nil || !sp.eps.any):
+		return matching, ReasonNoEndpoints
+	}
+	return matching, ""
+}

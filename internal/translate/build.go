@@ -1,0 +1,532 @@
+package translate
+
+// Output order, the same everywhere so that equal inputs give equal bytes:
+//   - configs by node name; routers by VRF ("" first);
+//   - neighbors of a router: address peers first, by IP (IPv4 before IPv6,
+//     numerically), then unnumbered peers by interface name;
+//   - prefixes numerically: IPv4 before IPv6, then by address, then shorter
+//     prefix first (10.0.0.2/32 before 10.0.0.10/32, unlike MetalLB, which
+//     sorts them as strings);
+//   - withLocalPref entries by localPref; withCommunity entries standard
+//     communities before large ones, each numerically;
+//   - BFD profiles by name.
+//
+// A speaker node that no peer selects still gets a configuration, with an
+// empty list of routers: the object frrgen owns for the node always exists,
+// so that a node losing its last peer is emptied rather than forgotten.
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+	"strconv"
+
+	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+
+	metallbv1beta1 "github.com/frrgen/frrgen/api/v1beta1"
+	metallbv1beta2 "github.com/frrgen/frrgen/api/v1beta2"
+)
+
+// builder holds the parsed input and the tables shared by every node.
+type builder struct {
+	opts        Options
+	diag        *diagnostics
+	nodes       []*nodeInfo
+	ads         []*advertisement
+	peers       []*peer
+	ranges      []poolRange
+	endpoints   map[types.NamespacedName]*endpointInfo
+	adConflicts adPairConflict
+
+	// Every distinct prefix gets an ID; after planning, IDs are renumbered in
+	// output order so that sorting IDs sorts prefixes.
+	prefixID   map[netip.Prefix]int32
+	prefixes   []netip.Prefix
+	prefixRefs []int32
+	prefixText []string
+	prefixFam  []family
+
+	// Communities likewise: communityText in output order, adCommunities
+	// holds each advertisement's community IDs.
+	communityText []string
+	adCommunities [][]int32
+}
+
+// Build computes the desired FRRConfiguration of every speaker node and the
+// verdict on every input object. See types.go for the contract.
+func Build(s Snapshot, o Options) Result {
+	b := &builder{opts: o, diag: newDiagnostics(), prefixID: map[netip.Prefix]int32{}}
+	b.parse(s)
+	if !b.diag.valid() {
+		return Result{Objects: b.diag.sorted()}
+	}
+
+	services := handledServices(s.Services, o)
+	plans := make([]*servicePlan, len(services))
+	for i, svc := range services {
+		plans[i] = b.planService(svc)
+	}
+	b.numberPrefixes()
+
+	announcements := make([]ServiceAnnouncement, len(plans))
+	for i, sp := range plans {
+		announcements[i] = ServiceAnnouncement{Service: sp.key, IPs: sp.ips, Reason: sp.reason}
+	}
+	var configs []frrv1beta1.FRRConfiguration
+	peerNodes := map[string][]string{}
+	for _, n := range b.nodes {
+		if !n.speaker {
+			continue
+		}
+		configs = append(configs, b.desiredConfigForNode(n, plans, announcements))
+		for _, p := range n.peers {
+			peerNodes[p.ref.Name] = append(peerNodes[p.ref.Name], n.name)
+		}
+	}
+	if !b.diag.valid() { // a prefix that would get two localPrefs
+		return Result{Objects: b.diag.sorted()}
+	}
+	for i := range announcements {
+		summariseReasons(&announcements[i])
+	}
+
+	r := Result{Configs: configs, Valid: true, Objects: b.diag.sorted(), Services: announcements}
+	mirrors := map[string]SecretMirror{}
+	for _, p := range b.peers {
+		r.Peers = append(r.Peers, PeerSummary{Name: p.ref.Name, Nodes: peerNodes[p.ref.Name]})
+		if p.mirroredSecret.Name != "" && len(peerNodes[p.ref.Name]) > 0 {
+			mirrors[p.mirroredSecret.Name] = p.mirroredSecret
+		}
+	}
+	for _, m := range mirrors {
+		r.PasswordSecrets = append(r.PasswordSecrets, m)
+	}
+	slices.SortFunc(r.PasswordSecrets, func(a, b SecretMirror) int { return cmp.Compare(a.Name, b.Name) })
+	r.Advertisements = b.summariseAdvertisements(plans)
+	return r
+}
+
+// parse validates every object on its own and then across objects.
+func (b *builder) parse(s Snapshot) {
+	d, o := b.diag, b.opts
+	poolObjs := inNamespace(d, o, KindIPAddressPool, s.Pools, func(x *metallbv1beta1.IPAddressPool) *metav1.ObjectMeta { return &x.ObjectMeta })
+	peerObjs := inNamespace(d, o, KindBGPPeer, s.Peers, func(x *metallbv1beta2.BGPPeer) *metav1.ObjectMeta { return &x.ObjectMeta })
+	adObjs := inNamespace(d, o, KindBGPAdvertisement, s.Advertisements, func(x *metallbv1beta1.BGPAdvertisement) *metav1.ObjectMeta { return &x.ObjectMeta })
+	communityObjs := inNamespace(d, o, KindCommunity, s.Communities, func(x *metallbv1beta1.Community) *metav1.ObjectMeta { return &x.ObjectMeta })
+	bfdObjs := inNamespace(d, o, KindBFDProfile, s.BFDProfiles, func(x *metallbv1beta1.BFDProfile) *metav1.ObjectMeta { return &x.ObjectMeta })
+	secrets := map[string]*corev1.Secret{}
+	for i := range s.Secrets {
+		if sec := &s.Secrets[i]; o.Namespace == "" || sec.Namespace == o.Namespace {
+			secrets[sec.Name] = sec
+		}
+	}
+
+	pools := parsePools(d, poolObjs)
+	aliases := parseCommunityAliases(d, communityObjs)
+	bfd := checkBFDProfiles(d, bfdObjs)
+	b.peers = parsePeers(d, o, peerObjs, bfd, secrets)
+	peerExists := map[string]bool{}
+	for _, p := range b.peers {
+		peerExists[p.ref.Name] = true
+	}
+	b.ads = parseAdvertisements(d, adObjs, pools, aliases, peerExists)
+	b.nodes = b.parseNodes(s.Nodes)
+
+	b.ranges = checkPoolOverlaps(d, pools)
+	checkAggregation(d, b.ads)
+	b.adConflicts = newAdPairConflict(b.ads)
+	checkLocalPrefs(d, pools, b.adConflicts, b.nodes)
+	checkBFDEchoIPv6(d, b.ads, b.peers)
+	checkPeersSharingNodes(d, b.nodes, b.peers)
+	b.endpoints = indexEndpoints(s.EndpointSlices)
+	b.numberCommunities()
+}
+
+func (b *builder) parseNodes(in []corev1.Node) []*nodeInfo {
+	var out []*nodeInfo
+	for i := range in {
+		n := &in[i]
+		info := &nodeInfo{
+			name:               n.Name,
+			labels:             labels.Set(n.Labels),
+			networkUnavailable: nodeConditionTrue(n, corev1.NodeNetworkUnavailable),
+		}
+		_, info.excluded = n.Labels[labelExcludeLB]
+		info.speaker = b.opts.SpeakerNodeSelector == nil || b.opts.SpeakerNodeSelector.Matches(info.labels)
+		for _, p := range b.peers {
+			if matchesAny(p.nodeSelectors, info.labels) {
+				info.peers = append(info.peers, p)
+			}
+		}
+		out = append(out, info)
+	}
+	slices.SortFunc(out, func(a, b *nodeInfo) int { return cmp.Compare(a.name, b.name) })
+	return out
+}
+
+func (b *builder) internPrefix(p netip.Prefix) int32 {
+	if id, ok := b.prefixID[p]; ok {
+		return id
+	}
+	id := int32(len(b.prefixes))
+	b.prefixID[p] = id
+	b.prefixes = append(b.prefixes, p)
+	return id
+}
+
+// numberPrefixes renumbers prefix IDs in output order and renders each
+// prefix's text once.
+func (b *builder) numberPrefixes() {
+	order := make([]int32, len(b.prefixes))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(x, y int32) int { return comparePrefixes(b.prefixes[x], b.prefixes[y]) })
+	newID := make([]int32, len(order))
+	b.prefixText = make([]string, len(order))
+	b.prefixFam = make([]family, len(order))
+	for rank, old := range order {
+		newID[old] = int32(rank)
+		b.prefixText[rank] = b.prefixes[old].String()
+		b.prefixFam[rank] = familyOf(b.prefixes[old].Addr())
+	}
+	for i, id := range b.prefixRefs {
+		b.prefixRefs[i] = newID[id]
+	}
+}
+
+func (b *builder) numberCommunities() {
+	var all []community
+	for _, a := range b.ads {
+		all = append(all, a.communities...)
+	}
+	slices.SortFunc(all, compareCommunities)
+	all = slices.Compact(all)
+	b.communityText = make([]string, len(all))
+	for i, c := range all {
+		b.communityText[i] = c.String()
+	}
+	b.adCommunities = make([][]int32, len(b.ads))
+	for _, a := range b.ads {
+		for _, c := range a.communities {
+			id, _ := slices.BinarySearchFunc(all, c, compareCommunities)
+			b.adCommunities[a.index] = append(b.adCommunities[a.index], int32(id))
+		}
+	}
+}
+
+// neighborState gathers what one neighbor of a node must advertise, as
+// prefix IDs; sorting and grouping happen once at the end.
+type neighborState struct {
+	peer       *peer
+	allowed    []int32
+	localPrefs []localPrefEntry
+	communties []communityEntry
+}
+
+type localPrefEntry struct {
+	localPref uint32
+	prefix    int32
+	ad        int32
+}
+
+type communityEntry struct {
+	community int32
+	prefix    int32
+}
+
+// desiredConfigForNode is the FRRConfiguration frrgen writes for node n. It
+// also records, in announcements, where each service is announced.
+func (b *builder) desiredConfigForNode(n *nodeInfo, plans []*servicePlan, announcements []ServiceAnnouncement) frrv1beta1.FRRConfiguration {
+	neighbors := make([]neighborState, len(n.peers))
+	for i, p := range n.peers {
+		neighbors[i].peer = p
+	}
+	slices.SortFunc(neighbors, func(x, y neighborState) int { return compareNeighbors(x.peer, y.peer) })
+
+	adOnNode := make([]bool, len(b.ads))
+	adTargets := make([][]int, len(b.ads))
+	for _, a := range b.ads {
+		adOnNode[a.index] = matchesAny(a.nodeSelectors, n.labels)
+		for i := range neighbors {
+			if a.targetsPeer(neighbors[i].peer.ref.Name) {
+				adTargets[a.index] = append(adTargets[a.index], i)
+			}
+		}
+	}
+
+	var matching []int
+	for si, sp := range plans {
+		if sp.reason != "" {
+			continue
+		}
+		var reason Reason
+		matching, reason = b.reasonOnNode(sp, n, adOnNode, matching[:0])
+		if reason != "" {
+			setNotAnnounced(&announcements[si], n.name, reason)
+			continue
+		}
+		reached := false
+		for _, i := range matching {
+			sa := &sp.ads[i]
+			ids := b.prefixRefs[sa.from:sa.to]
+			communities := b.adCommunities[sa.ad.index]
+			for _, t := range adTargets[sa.ad.index] {
+				nb := &neighbors[t]
+				for _, id := range ids {
+					if b.prefixFam[id]&nb.peer.families == 0 {
+						continue
+					}
+					sa.used, reached = true, true
+					nb.allowed = append(nb.allowed, id)
+					if lp := sa.ad.localPref; lp != 0 {
+						nb.localPrefs = append(nb.localPrefs, localPrefEntry{localPref: lp, prefix: id, ad: int32(sa.ad.index)})
+					}
+					for _, c := range communities {
+						nb.communties = append(nb.communties, communityEntry{community: c, prefix: id})
+					}
+				}
+			}
+		}
+		if reached {
+			announcements[si].Nodes = append(announcements[si].Nodes, n.name)
+		} else {
+			setNotAnnounced(&announcements[si], n.name, ReasonNoPeers)
+		}
+	}
+
+	cfg := frrv1beta1.FRRConfiguration{
+		TypeMeta: metav1.TypeMeta{APIVersion: frrv1beta1.GroupVersion.String(), Kind: "FRRConfiguration"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:        ConfigName(b.opts.NamePrefix, n.name),
+			Namespace:   b.opts.FRRK8sNamespace,
+			Labels:      map[string]string{LabelManagedBy: ManagedByValue},
+			Annotations: map[string]string{AnnotationNode: n.name},
+		},
+		Spec: frrv1beta1.FRRConfigurationSpec{
+			NodeSelector: metav1.LabelSelector{MatchLabels: map[string]string{labelHostname: n.name}},
+			BGP:          frrv1beta1.BGPConfig{Routers: []frrv1beta1.Router{}},
+		},
+	}
+	usedBFD := map[string]*metallbv1beta1.BFDProfile{}
+	for start := 0; start < len(neighbors); {
+		// neighbors are sorted by VRF first: one router per run of a VRF.
+		vrf := neighbors[start].peer.spec.VRFName
+		end := start
+		for end < len(neighbors) && neighbors[end].peer.spec.VRFName == vrf {
+			end++
+		}
+		cfg.Spec.BGP.Routers = append(cfg.Spec.BGP.Routers, b.router(n, neighbors[start:end]))
+		for _, nb := range neighbors[start:end] {
+			if nb.peer.bfd != nil {
+				usedBFD[nb.peer.bfd.Name] = nb.peer.bfd
+			}
+		}
+		start = end
+	}
+	for _, name := range sortedKeys(usedBFD) {
+		cfg.Spec.BGP.BFDProfiles = append(cfg.Spec.BGP.BFDProfiles, bfdProfile(usedBFD[name]))
+	}
+	return cfg
+}
+
+// router builds the router of one VRF from its neighbors (validation makes
+// sure they agree on myASN and routerID).
+func (b *builder) router(n *nodeInfo, neighbors []neighborState) frrv1beta1.Router {
+	first := neighbors[0].peer.spec
+	r := frrv1beta1.Router{ASN: first.MyASN, VRF: first.VRFName}
+	if first.RouterID != "" {
+		r.ID = netip.MustParseAddr(first.RouterID).String()
+	}
+	var routerPrefixes []int32
+	for i := range neighbors {
+		nb := &neighbors[i]
+		slices.Sort(nb.allowed)
+		nb.allowed = slices.Compact(nb.allowed)
+		routerPrefixes = append(routerPrefixes, nb.allowed...)
+		r.Neighbors = append(r.Neighbors, b.neighbor(n, nb))
+	}
+	slices.Sort(routerPrefixes)
+	r.Prefixes = b.texts(slices.Compact(routerPrefixes))
+	return r
+}
+
+func (b *builder) neighbor(n *nodeInfo, nb *neighborState) frrv1beta1.Neighbor {
+	out := nb.peer.neighbor
+	// Fresh pointers: configs of different nodes must not share memory.
+	port := *out.Port
+	out.Port = &port
+	if out.HoldTime != nil {
+		out.HoldTime = &metav1.Duration{Duration: out.HoldTime.Duration}
+		out.KeepaliveTime = &metav1.Duration{Duration: out.KeepaliveTime.Duration}
+	}
+	if out.ConnectTime != nil {
+		out.ConnectTime = &metav1.Duration{Duration: out.ConnectTime.Duration}
+	}
+	out.ToReceive.Allowed.Mode = frrv1beta1.AllowRestricted
+	out.ToAdvertise.Allowed.Mode = frrv1beta1.AllowRestricted
+	out.ToAdvertise.Allowed.Prefixes = b.texts(nb.allowed)
+
+	// One withLocalPref entry per value; a prefix under two values would be
+	// refused by frr-k8s, so it is reported instead.
+	lps := nb.localPrefs
+	slices.SortFunc(lps, func(x, y localPrefEntry) int {
+		return cmp.Or(cmp.Compare(x.prefix, y.prefix), cmp.Compare(x.localPref, y.localPref), cmp.Compare(x.ad, y.ad))
+	})
+	lps = slices.CompactFunc(lps, func(x, y localPrefEntry) bool { return x.prefix == y.prefix && x.localPref == y.localPref })
+	for i := 1; i < len(lps); i++ {
+		if lps[i].prefix == lps[i-1].prefix {
+			b.reportLocalPrefClash(n, nb.peer, lps[i-1], lps[i])
+		}
+	}
+	slices.SortFunc(lps, func(x, y localPrefEntry) int {
+		return cmp.Or(cmp.Compare(x.localPref, y.localPref), cmp.Compare(x.prefix, y.prefix))
+	})
+	for start := 0; start < len(lps); {
+		end := start
+		var ids []int32
+		for end < len(lps) && lps[end].localPref == lps[start].localPref {
+			ids = append(ids, lps[end].prefix)
+			end++
+		}
+		out.ToAdvertise.PrefixesWithLocalPref = append(out.ToAdvertise.PrefixesWithLocalPref,
+			frrv1beta1.LocalPrefPrefixes{LocalPref: lps[start].localPref, Prefixes: b.texts(ids)})
+		start = end
+	}
+
+	cs := nb.communties
+	slices.SortFunc(cs, func(x, y communityEntry) int {
+		return cmp.Or(cmp.Compare(x.community, y.community), cmp.Compare(x.prefix, y.prefix))
+	})
+	cs = slices.Compact(cs)
+	for start := 0; start < len(cs); {
+		end := start
+		var ids []int32
+		for end < len(cs) && cs[end].community == cs[start].community {
+			ids = append(ids, cs[end].prefix)
+			end++
+		}
+		out.ToAdvertise.PrefixesWithCommunity = append(out.ToAdvertise.PrefixesWithCommunity,
+			frrv1beta1.CommunityPrefixes{Community: b.communityText[cs[start].community], Prefixes: b.texts(ids)})
+		start = end
+	}
+	return out
+}
+
+func (b *builder) reportLocalPrefClash(n *nodeInfo, p *peer, x, y localPrefEntry) {
+	adX, adY := b.ads[x.ad], b.ads[y.ad]
+	prefix := b.prefixText[x.prefix]
+	msg := "prefix %s would reach %s from node %s with localPref %d from this advertisement and localPref %d from %s (services sharing an IP, or an aggregate covering two pools); frr-k8s refuses a prefix with two localPrefs"
+	d := b.diag
+	d.problem(adX.ref, "spec.localPref", strconv.FormatUint(uint64(x.localPref), 10), msg, prefix, p.ref, n.name, x.localPref, y.localPref, adY.ref)
+	d.problem(adY.ref, "spec.localPref", strconv.FormatUint(uint64(y.localPref), 10), msg, prefix, p.ref, n.name, y.localPref, x.localPref, adX.ref)
+}
+
+// texts turns sorted prefix IDs into their texts (nil for none).
+func (b *builder) texts(ids []int32) []string {
+	if len(ids) == 0 {
+		return nil
+	}
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = b.prefixText[id]
+	}
+	return out
+}
+
+func compareNeighbors(x, y *peer) int {
+	if c := cmp.Compare(x.spec.VRFName, y.spec.VRFName); c != 0 {
+		return c
+	}
+	if x.address.IsValid() != y.address.IsValid() {
+		if x.address.IsValid() {
+			return -1
+		}
+		return 1
+	}
+	return cmp.Or(x.address.Compare(y.address), cmp.Compare(x.spec.Interface, y.spec.Interface), cmp.Compare(x.ref.Name, y.ref.Name))
+}
+
+func bfdProfile(p *metallbv1beta1.BFDProfile) frrv1beta1.BFDProfile {
+	s := p.Spec
+	copyOf := func(v *uint32) *uint32 {
+		if v == nil {
+			return nil
+		}
+		c := *v
+		return &c
+	}
+	echo, passive := s.EchoMode != nil && *s.EchoMode, s.PassiveMode != nil && *s.PassiveMode
+	return frrv1beta1.BFDProfile{
+		Name:             p.Name,
+		ReceiveInterval:  copyOf(s.ReceiveInterval),
+		TransmitInterval: copyOf(s.TransmitInterval),
+		DetectMultiplier: copyOf(s.DetectMultiplier),
+		EchoInterval:     copyOf(s.EchoInterval),
+		EchoMode:         &echo,
+		PassiveMode:      &passive,
+		MinimumTTL:       copyOf(s.MinimumTTL),
+	}
+}
+
+func setNotAnnounced(a *ServiceAnnouncement, node string, r Reason) {
+	if a.NotAnnounced == nil {
+		a.NotAnnounced = map[string]Reason{}
+	}
+	a.NotAnnounced[node] = r
+}
+
+// summariseReasons sets Reason when no node announces the service and every
+// node gives the same reason.
+func summariseReasons(a *ServiceAnnouncement) {
+	if a.Reason != "" || len(a.Nodes) > 0 || len(a.NotAnnounced) == 0 {
+		return
+	}
+	var common Reason
+	for _, r := range a.NotAnnounced {
+		if common != "" && r != common {
+			return
+		}
+		common = r
+	}
+	a.Reason = common
+}
+
+func (b *builder) summariseAdvertisements(plans []*servicePlan) []AdvertisementSummary {
+	ips := make([]map[netip.Addr]bool, len(b.ads))
+	prefixes := make([]map[int32]bool, len(b.ads))
+	for i := range b.ads {
+		ips[i], prefixes[i] = map[netip.Addr]bool{}, map[int32]bool{}
+	}
+	for _, sp := range plans {
+		for _, sa := range sp.ads {
+			if !sa.used {
+				continue
+			}
+			for _, a := range sp.addrs {
+				ips[sa.ad.index][a] = true
+			}
+			for _, id := range b.prefixRefs[sa.from:sa.to] {
+				prefixes[sa.ad.index][id] = true
+			}
+		}
+	}
+	out := make([]AdvertisementSummary, len(b.ads))
+	for i, a := range b.ads {
+		out[i] = AdvertisementSummary{Name: a.ref.Name, ServiceIPs: len(ips[i]), Prefixes: len(prefixes[i])}
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

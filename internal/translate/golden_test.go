@@ -1,0 +1,147 @@
+package translate_test
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/yaml"
+
+	"github.com/frrgen/frrgen/internal/manifest"
+	"github.com/frrgen/frrgen/internal/translate"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden output.yaml files")
+
+// caseOptions is testdata/<case>/options.yaml: the translate options a case
+// needs beyond the defaults of `frrgen render`.
+type caseOptions struct {
+	LoadBalancerClass   string  `json:"lbClass"`
+	IgnoreExcludeLB     bool    `json:"ignoreExcludeLB"`
+	SpeakerNodeSelector string  `json:"speakerNodeSelector"`
+	NamePrefix          *string `json:"namePrefix"`
+}
+
+func loadCase(t testing.TB, dir string) (*manifest.Objects, translate.Options) {
+	t.Helper()
+	objs, err := manifest.Load(filepath.Join(dir, "input.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs.DefaultNamespaces("metallb-system", "frr-k8s-system")
+	var co caseOptions
+	if raw, err := os.ReadFile(filepath.Join(dir, "options.yaml")); err == nil {
+		if err := yaml.UnmarshalStrict(raw, &co); err != nil {
+			t.Fatalf("%s/options.yaml: %v", dir, err)
+		}
+	}
+	o := translate.Options{
+		Namespace:         "metallb-system",
+		FRRK8sNamespace:   "frr-k8s-system",
+		LoadBalancerClass: co.LoadBalancerClass,
+		IgnoreExcludeLB:   co.IgnoreExcludeLB,
+		NamePrefix:        "frrgen-",
+	}
+	if co.NamePrefix != nil {
+		o.NamePrefix = *co.NamePrefix
+	}
+	if co.SpeakerNodeSelector != "" {
+		sel, err := labels.Parse(co.SpeakerNodeSelector)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.SpeakerNodeSelector = sel
+	}
+	return objs, o
+}
+
+// renderGolden writes what a reviewer needs: the diagnostics and where each
+// service is announced as comments, then the configurations.
+func renderGolden(t testing.TB, r translate.Result) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# valid: %v\n", r.Valid)
+	for _, od := range r.Objects {
+		for _, p := range od.Problems {
+			fmt.Fprintf(&b, "# error: %s\n", p.Message)
+		}
+		for _, p := range od.Warnings {
+			fmt.Fprintf(&b, "# warning: %s\n", p.Message)
+		}
+	}
+	for _, s := range r.Services {
+		fmt.Fprintf(&b, "# service %s %v: announced from %v", s.Service, s.IPs, s.Nodes)
+		if s.Reason != "" {
+			fmt.Fprintf(&b, "; reason %s", s.Reason)
+		}
+		nodes := make([]string, 0, len(s.NotAnnounced))
+		for n := range s.NotAnnounced {
+			nodes = append(nodes, n)
+		}
+		slices.Sort(nodes)
+		for _, n := range nodes {
+			fmt.Fprintf(&b, "; %s: %s", n, s.NotAnnounced[n])
+		}
+		b.WriteString("\n")
+	}
+	for _, p := range r.Peers {
+		fmt.Fprintf(&b, "# peer %s on %v\n", p.Name, p.Nodes)
+	}
+	for _, a := range r.Advertisements {
+		fmt.Fprintf(&b, "# advertisement %s: %d service IPs, %d prefixes\n", a.Name, a.ServiceIPs, a.Prefixes)
+	}
+	for _, s := range r.PasswordSecrets {
+		fmt.Fprintf(&b, "# mirror Secret %s as %s\n", s.SourceName, s.Name)
+	}
+	if err := manifest.Write(&b, r.Configs, "yaml"); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func caseDirs(t testing.TB) []string {
+	t.Helper()
+	dirs, err := filepath.Glob("testdata/*/input.yaml")
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no golden cases found: %v", err)
+	}
+	for i := range dirs {
+		dirs[i] = filepath.Dir(dirs[i])
+	}
+	return dirs
+}
+
+func TestGolden(t *testing.T) {
+	for _, dir := range caseDirs(t) {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			objs, o := loadCase(t, dir)
+			r := translate.Build(objs.Snapshot(), o)
+			got := renderGolden(t, r)
+			golden := filepath.Join(dir, "output.yaml")
+			if *update {
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if diff := cmp.Diff(string(want), string(got)); diff != "" {
+				t.Errorf("%s differs (-want +got):\n%s", golden, diff)
+			}
+			if r.Valid != !strings.Contains(dir, "invalid") {
+				t.Errorf("Valid = %v; cases named *invalid* must be invalid, all others valid", r.Valid)
+			}
+			checkFRRK8sRules(t, r)
+		})
+	}
+}

@@ -1,0 +1,558 @@
+package translate
+
+import (
+	"cmp"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	metallbv1beta1 "github.com/frrgen/frrgen/api/v1beta1"
+	metallbv1beta2 "github.com/frrgen/frrgen/api/v1beta2"
+)
+
+// The parsed, validated form of the input objects. Everything below is
+// computed once per Build, whatever the number of nodes.
+
+type nodeInfo struct {
+	name               string
+	labels             labels.Set
+	speaker            bool
+	networkUnavailable bool
+	excluded           bool // labelled exclude-from-external-load-balancers
+	// peers selecting this node, by name.
+	peers []*peer
+}
+
+type pool struct {
+	ref      ObjectRef
+	labels   labels.Set
+	entries  []poolEntry
+	families family
+	// ads are the advertisements that apply to this pool, by name.
+	ads []*advertisement
+}
+
+type poolEntry struct {
+	field string // spec.addresses[i]
+	text  string
+	cidrs []netip.Prefix
+}
+
+type advertisement struct {
+	ref   ObjectRef
+	index int // position in model.ads, used for per-pair tables
+	agg4  int
+	agg6  int
+	// localPref 0 means none, as in MetalLB.
+	localPref   uint32
+	communities []community // resolved, sorted, without repeats
+	pools       []*pool
+	// nil selectors mean "all".
+	nodeSelectors    []labels.Selector
+	serviceSelectors []labels.Selector
+	peerNames        map[string]bool // nil: every peer
+}
+
+func (a *advertisement) aggLength(f family) int {
+	if f == familyV4 {
+		return a.agg4
+	}
+	return a.agg6
+}
+
+func (a *advertisement) targetsPeer(name string) bool {
+	return a.peerNames == nil || a.peerNames[name]
+}
+
+type peer struct {
+	ref           ObjectRef
+	spec          *metallbv1beta2.BGPPeerSpec
+	address       netip.Addr // invalid for an unnumbered peer
+	families      family
+	nodeSelectors []labels.Selector
+	// neighbor is everything of the frr-k8s neighbor except toAdvertise.
+	neighbor frrv1beta1.Neighbor
+	bfd      *metallbv1beta1.BFDProfile
+	// mirroredSecret is the Secret this peer's neighbor references, "" if none.
+	mirroredSecret SecretMirror
+}
+
+const (
+	labelExcludeLB  = "node.kubernetes.io/exclude-from-external-load-balancers"
+	labelHostname   = "kubernetes.io/hostname"
+	defaultBGPPort  = 179
+	maxBGPPort      = 16384
+	maxCommunities  = 63
+	defaultAggV4    = 32
+	defaultAggV6    = 128
+	secretKeyPasswd = "password"
+)
+
+// parseSelectors converts label selectors; an empty list gives nil ("all").
+func parseSelectors(d *diagnostics, ref ObjectRef, field string, in []metav1.LabelSelector) ([]labels.Selector, bool) {
+	var out []labels.Selector
+	ok := true
+	for i := range in {
+		sel, err := metav1.LabelSelectorAsSelector(&in[i])
+		if err != nil {
+			d.problem(ref, fmt.Sprintf("%s[%d]", field, i), in[i].String(), "invalid label selector: %v", err)
+			ok = false
+			continue
+		}
+		out = append(out, sel)
+	}
+	return out, ok
+}
+
+// matchesAny reports whether set matches one of sels; nil sels match everything.
+func matchesAny(sels []labels.Selector, set labels.Set) bool {
+	if sels == nil {
+		return true
+	}
+	for _, s := range sels {
+		if s.Matches(set) {
+			return true
+		}
+	}
+	return false
+}
+
+// inNamespace sorts the objects of o.Namespace by name and reports objects
+// defined twice (possible with files, not in a cluster).
+func inNamespace[T any](d *diagnostics, o Options, kind string, in []T, meta func(*T) *metav1.ObjectMeta) []*T {
+	var out []*T
+	for i := range in {
+		m := meta(&in[i])
+		if o.Namespace != "" && m.Namespace != o.Namespace {
+			continue
+		}
+		out = append(out, &in[i])
+	}
+	slices.SortStableFunc(out, func(a, b *T) int { return cmp.Compare(meta(a).Name, meta(b).Name) })
+	unique := out[:0]
+	for i, obj := range out {
+		m := meta(obj)
+		ref := ObjectRef{Kind: kind, Namespace: m.Namespace, Name: m.Name}
+		if i > 0 && meta(out[i-1]).Name == m.Name && meta(out[i-1]).Namespace == m.Namespace {
+			d.problem(ref, "metadata.name", m.Name, "%s %q is defined more than once in the input", kind, m.Name)
+			continue
+		}
+		d.register(ref, m.Generation)
+		unique = append(unique, obj)
+	}
+	return unique
+}
+
+func refOf(kind string, m *metav1.ObjectMeta) ObjectRef {
+	return ObjectRef{Kind: kind, Namespace: m.Namespace, Name: m.Name}
+}
+
+// parsePools validates each pool on its own; overlaps are checked later.
+func parsePools(d *diagnostics, in []*metallbv1beta1.IPAddressPool) []*pool {
+	var out []*pool
+	for _, obj := range in {
+		p := &pool{ref: refOf(KindIPAddressPool, &obj.ObjectMeta), labels: labels.Set(obj.Labels)}
+		if len(obj.Spec.Addresses) == 0 {
+			d.problem(p.ref, "spec.addresses", "", "the pool has no addresses; list at least one CIDR or range")
+		}
+		for i, a := range obj.Spec.Addresses {
+			field := fmt.Sprintf("spec.addresses[%d]", i)
+			cidrs, err := parseAddressEntry(string(a))
+			if err != nil {
+				d.problem(p.ref, field, string(a), "invalid address %q: %v", a, err)
+				continue
+			}
+			p.entries = append(p.entries, poolEntry{field: field, text: string(a), cidrs: cidrs})
+			p.families |= familyOf(cidrs[0].Addr())
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// parseCommunityAliases returns every alias, and reports bad values and
+// names defined twice (within or across Community objects).
+func parseCommunityAliases(d *diagnostics, in []*metallbv1beta1.Community) map[string]community {
+	aliases := map[string]community{}
+	definedAt := map[string]string{} // alias -> "Community ns/name spec.communities[i]"
+	for _, obj := range in {
+		ref := refOf(KindCommunity, &obj.ObjectMeta)
+		for i, alias := range obj.Spec.Communities {
+			here := fmt.Sprintf("spec.communities[%d]", i)
+			if alias.Name == "" {
+				d.problem(ref, here+".name", "", "the alias has no name")
+				continue
+			}
+			c, _, err := parseCommunity(alias.Value)
+			if err != nil {
+				d.problem(ref, here+".value", alias.Value, "invalid community value %q for alias %q: %v", alias.Value, alias.Name, err)
+				continue
+			}
+			if prev, dup := definedAt[alias.Name]; dup {
+				d.problem(ref, here+".name", alias.Name, "community alias %q is already defined in %s; alias names must be unique across all Community objects", alias.Name, prev)
+				continue
+			}
+			definedAt[alias.Name] = fmt.Sprintf("%s %s", ref, here)
+			aliases[alias.Name] = c
+		}
+	}
+	return aliases
+}
+
+// checkBFDProfiles validates the ranges the CRD would enforce.
+func checkBFDProfiles(d *diagnostics, in []*metallbv1beta1.BFDProfile) map[string]*metallbv1beta1.BFDProfile {
+	out := map[string]*metallbv1beta1.BFDProfile{}
+	for _, obj := range in {
+		ref := refOf(KindBFDProfile, &obj.ObjectMeta)
+		s := obj.Spec
+		for _, f := range []struct {
+			field    string
+			value    *uint32
+			min, max uint32
+			unit     string
+		}{
+			{"spec.receiveInterval", s.ReceiveInterval, 10, 60000, " ms"},
+			{"spec.transmitInterval", s.TransmitInterval, 10, 60000, " ms"},
+			{"spec.echoInterval", s.EchoInterval, 10, 60000, " ms"},
+			{"spec.detectMultiplier", s.DetectMultiplier, 2, 255, ""},
+			{"spec.minimumTtl", s.MinimumTTL, 1, 254, ""},
+		} {
+			if f.value != nil && (*f.value < f.min || *f.value > f.max) {
+				d.problem(ref, f.field, strconv.FormatUint(uint64(*f.value), 10), "%d is out of range; must be between %d and %d%s", *f.value, f.min, f.max, f.unit)
+			}
+		}
+		out[obj.Name] = obj
+	}
+	return out
+}
+
+// parseAdvertisements validates each advertisement and resolves its
+// communities and pools. Pool and peer names that match nothing are warnings,
+// because MetalLB ignores them too.
+func parseAdvertisements(d *diagnostics, in []*metallbv1beta1.BGPAdvertisement, pools []*pool, aliases map[string]community, peerExists map[string]bool) []*advertisement {
+	poolByName := map[string]*pool{}
+	for _, p := range pools {
+		poolByName[p.ref.Name] = p
+	}
+	var out []*advertisement
+	for _, obj := range in {
+		s := &obj.Spec
+		a := &advertisement{ref: refOf(KindBGPAdvertisement, &obj.ObjectMeta), index: len(out), agg4: defaultAggV4, agg6: defaultAggV6, localPref: s.LocalPref}
+		if s.AggregationLength != nil {
+			a.agg4 = int(*s.AggregationLength)
+			if a.agg4 < 1 || a.agg4 > 32 {
+				d.problem(a.ref, "spec.aggregationLength", strconv.Itoa(a.agg4), "invalid IPv4 aggregation length %d; must be between 1 and 32", a.agg4)
+			}
+		}
+		if s.AggregationLengthV6 != nil {
+			a.agg6 = int(*s.AggregationLengthV6)
+			if a.agg6 < 1 || a.agg6 > 128 {
+				d.problem(a.ref, "spec.aggregationLengthV6", strconv.Itoa(a.agg6), "invalid IPv6 aggregation length %d; must be between 1 and 128", a.agg6)
+			}
+		}
+		if len(s.ServiceSelectors) > 0 && (a.agg4 != defaultAggV4 || a.agg6 != defaultAggV6) {
+			d.problem(a.ref, "spec.serviceSelectors", "", "serviceSelectors can only be used with the default aggregation lengths (32 and 128), but aggregationLength is %d and aggregationLengthV6 is %d", a.agg4, a.agg6)
+		}
+		a.communities = resolveCommunities(d, a.ref, s.Communities, aliases)
+
+		seenPool := map[string]bool{}
+		for i, name := range s.IPAddressPools {
+			field := fmt.Sprintf("spec.ipAddressPools[%d]", i)
+			if seenPool[name] {
+				d.problem(a.ref, field, name, "IPAddressPool %q is listed twice", name)
+				continue
+			}
+			seenPool[name] = true
+			if p, ok := poolByName[name]; ok {
+				a.pools = append(a.pools, p)
+			} else {
+				d.warning(a.ref, field, name, "there is no IPAddressPool %q in namespace %s; it is ignored", name, a.ref.Namespace)
+			}
+		}
+		poolSelectors, _ := parseSelectors(d, a.ref, "spec.ipAddressPoolSelectors", s.IPAddressPoolSelectors)
+		for _, p := range pools {
+			selected := len(s.IPAddressPools) == 0 && len(s.IPAddressPoolSelectors) == 0 // neither: every pool
+			if poolSelectors != nil && matchesAny(poolSelectors, p.labels) {
+				selected = true
+			}
+			if selected && !seenPool[p.ref.Name] {
+				a.pools = append(a.pools, p)
+			}
+		}
+		slices.SortFunc(a.pools, func(x, y *pool) int { return cmp.Compare(x.ref.Name, y.ref.Name) })
+		a.nodeSelectors, _ = parseSelectors(d, a.ref, "spec.nodeSelectors", s.NodeSelectors)
+		a.serviceSelectors, _ = parseSelectors(d, a.ref, "spec.serviceSelectors", s.ServiceSelectors)
+		if len(s.Peers) > 0 {
+			a.peerNames = map[string]bool{}
+		}
+		for i, name := range s.Peers {
+			field := fmt.Sprintf("spec.peers[%d]", i)
+			if a.peerNames[name] {
+				d.problem(a.ref, field, name, "BGPPeer %q is listed twice", name)
+				continue
+			}
+			a.peerNames[name] = true
+			if !peerExists[name] {
+				d.warning(a.ref, field, name, "there is no BGPPeer %q in namespace %s; it is ignored", name, a.ref.Namespace)
+			}
+		}
+		for _, p := range a.pools {
+			p.ads = append(p.ads, a)
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// resolveCommunities looks each entry up as an alias first (as MetalLB
+// does), then parses it as a value. Two spellings of one value count once.
+func resolveCommunities(d *diagnostics, ref ObjectRef, in []metallbv1beta1.CommunityRef, aliases map[string]community) []community {
+	if len(in) > maxCommunities {
+		d.problem(ref, "spec.communities", strconv.Itoa(len(in)), "%d communities are listed; at most %d are supported", len(in), maxCommunities)
+	}
+	var out []community
+	seen := map[string]bool{}
+	for i, entry := range in {
+		field := fmt.Sprintf("spec.communities[%d]", i)
+		text := string(entry)
+		if seen[text] {
+			d.problem(ref, field, text, "community %q is listed twice", text)
+			continue
+		}
+		seen[text] = true
+		if c, ok := aliases[text]; ok {
+			out = append(out, c)
+			continue
+		}
+		c, shape, err := parseCommunity(text)
+		switch shape {
+		case shapeValid:
+			out = append(out, c)
+		case shapeMalformed:
+			d.problem(ref, field, text, "invalid community %q: %v", text, err)
+		default:
+			d.problem(ref, field, text, "unknown community alias %q; define it in a Community object or use the a:b / large:a:b:c form", text)
+		}
+	}
+	slices.SortFunc(out, compareCommunities)
+	return slices.CompactFunc(out, func(x, y community) bool { return x == y })
+}
+
+// parsePeers validates each BGPPeer on its own and prepares its neighbor.
+func parsePeers(d *diagnostics, o Options, in []*metallbv1beta2.BGPPeer, bfd map[string]*metallbv1beta1.BFDProfile, secrets map[string]*corev1.Secret) []*peer {
+	var out []*peer
+	for _, obj := range in {
+		s := &obj.Spec
+		p := &peer{ref: refOf(KindBGPPeer, &obj.ObjectMeta), spec: s}
+		bad := func(field, value, format string, args ...any) { d.problem(p.ref, field, value, format, args...) }
+		nb := &p.neighbor
+
+		if s.MyASN == 0 {
+			bad("spec.myASN", "0", "myASN must be set to an AS number between 1 and 4294967295")
+		}
+		switch {
+		case s.ASN != 0 && s.DynamicASN != "":
+			bad("spec.dynamicASN", string(s.DynamicASN), "peerASN %d and dynamicASN %q are both set; set exactly one", s.ASN, s.DynamicASN)
+		case s.ASN == 0 && s.DynamicASN == "":
+			bad("spec.peerASN", "", "neither peerASN nor dynamicASN is set; set exactly one")
+		case s.DynamicASN != "" && s.DynamicASN != metallbv1beta2.InternalASNMode && s.DynamicASN != metallbv1beta2.ExternalASNMode:
+			bad("spec.dynamicASN", string(s.DynamicASN), "invalid dynamicASN %q; must be internal or external", s.DynamicASN)
+		}
+		nb.ASN = s.ASN
+		nb.DynamicASN = frrv1beta1.DynamicASNMode(s.DynamicASN)
+		if s.LocalASN != 0 {
+			bad("spec.localASN", strconv.FormatUint(uint64(s.LocalASN), 10),
+				"localASN %d cannot be expressed in frr-k8s v0.0.21 FRRConfigurations; remove it (the session would otherwise silently use myASN %d)", s.LocalASN, s.MyASN)
+		}
+
+		switch {
+		case s.Address != "" && s.Interface != "":
+			bad("spec.interface", s.Interface, "peerAddress %q and interface %q are both set; set exactly one", s.Address, s.Interface)
+		case s.Address == "" && s.Interface == "":
+			bad("spec.peerAddress", "", "neither peerAddress nor interface is set; set exactly one")
+		case s.Address != "":
+			addr, err := netip.ParseAddr(s.Address)
+			if err != nil {
+				bad("spec.peerAddress", s.Address, "invalid peerAddress %q: must be an IPv4 or IPv6 address", s.Address)
+				break
+			}
+			p.address = addr.Unmap()
+			p.families = familyOf(p.address)
+			nb.Address = p.address.String()
+		default:
+			if len(s.Interface) > 15 {
+				bad("spec.interface", s.Interface, "invalid interface %q: a Linux interface name has at most 15 characters", s.Interface)
+			}
+			nb.Interface = s.Interface
+			p.families = familyDual
+		}
+		if s.DualStackAddressFamily {
+			p.families = familyDual
+		}
+		nb.DualStackAddressFamily = s.DualStackAddressFamily
+		nb.DisableMP = s.DisableMP
+
+		if s.SrcAddress != "" {
+			src, err := netip.ParseAddr(s.SrcAddress)
+			switch {
+			case err != nil:
+				bad("spec.sourceAddress", s.SrcAddress, "invalid sourceAddress %q: must be an IPv4 or IPv6 address", s.SrcAddress)
+			case p.address.IsValid() && src.Unmap().Is4() != p.address.Is4():
+				bad("spec.sourceAddress", s.SrcAddress, "sourceAddress %q and peerAddress %q are of different IP families", s.SrcAddress, s.Address)
+			default:
+				nb.SourceAddress = src.Unmap().String()
+			}
+		}
+
+		port := uint16(defaultBGPPort) // what the CRD default gives when unset
+		if s.Port != 0 {
+			port = s.Port
+		}
+		if port > maxBGPPort {
+			bad("spec.peerPort", strconv.Itoa(int(port)), "invalid peerPort %d; must be between 1 and %d", port, maxBGPPort)
+		}
+		nb.Port = &port
+
+		nb.HoldTime, nb.KeepaliveTime = deriveTimers(d, p.ref, s.HoldTime, s.KeepaliveTime)
+		if c := s.ConnectTime; c != nil {
+			switch {
+			case c.Duration < time.Second || c.Duration > 65535*time.Second:
+				bad("spec.connectTime", c.Duration.String(), "invalid connectTime %s; must be between 1s and 65535s", c.Duration)
+			case c.Duration%time.Second != 0:
+				bad("spec.connectTime", c.Duration.String(), "invalid connectTime %s; must be a whole number of seconds", c.Duration)
+			default:
+				nb.ConnectTime = &metav1.Duration{Duration: c.Duration}
+			}
+		}
+
+		if s.RouterID != "" {
+			id, err := netip.ParseAddr(s.RouterID)
+			if err != nil || !id.Is4() {
+				bad("spec.routerID", s.RouterID, "invalid routerID %q: must be an IPv4 address", s.RouterID)
+			}
+		}
+		if s.EBGPMultiHop && s.ASN != 0 && s.ASN == s.MyASN {
+			bad("spec.ebgpMultiHop", "true", "ebgpMultiHop is set but the session is iBGP (peerASN %d equals myASN); remove ebgpMultiHop", s.ASN)
+		}
+		nb.EBGPMultiHop = s.EBGPMultiHop
+		nb.EnableGracefulRestart = s.EnableGracefulRestart
+
+		nb.Password = s.Password
+		if name := s.PasswordSecret.Name; name != "" {
+			switch {
+			case s.Password != "":
+				bad("spec.passwordSecret", name, "password and passwordSecret %q are both set; set only one", name)
+			case s.PasswordSecret.Namespace != "" && s.PasswordSecret.Namespace != obj.Namespace:
+				bad("spec.passwordSecret.namespace", s.PasswordSecret.Namespace, "passwordSecret must be in the peer's namespace %s, not %s", obj.Namespace, s.PasswordSecret.Namespace)
+			default:
+				if checkPasswordSecret(d, p.ref, name, secrets) {
+					p.mirroredSecret = SecretMirror{Name: mirroredSecretName(o.NamePrefix, name), SourceName: name}
+					nb.PasswordSecret = frrv1beta1.SecretReference{Name: p.mirroredSecret.Name, Namespace: o.FRRK8sNamespace}
+				}
+			}
+		}
+
+		if s.BFDProfile != "" {
+			if prof, ok := bfd[s.BFDProfile]; ok {
+				p.bfd = prof
+				nb.BFDProfile = s.BFDProfile
+			} else {
+				bad("spec.bfdProfile", s.BFDProfile, "there is no BFDProfile %q in namespace %s", s.BFDProfile, obj.Namespace)
+			}
+		}
+		p.nodeSelectors, _ = parseSelectors(d, p.ref, "spec.nodeSelectors", s.NodeSelectors)
+		out = append(out, p)
+	}
+	return out
+}
+
+// checkPasswordSecret tells whether the referenced Secret can be mirrored.
+func checkPasswordSecret(d *diagnostics, ref ObjectRef, name string, secrets map[string]*corev1.Secret) bool {
+	secret, ok := secrets[name]
+	switch {
+	case !ok:
+		d.problem(ref, "spec.passwordSecret.name", name, "there is no Secret %q in namespace %s", name, ref.Namespace)
+	case secret.Type != corev1.SecretTypeBasicAuth:
+		d.problem(ref, "spec.passwordSecret.name", name, "Secret %q has type %q; it must be %q", name, secret.Type, corev1.SecretTypeBasicAuth)
+	case len(secret.Data[secretKeyPasswd]) == 0 && secret.StringData[secretKeyPasswd] == "":
+		d.problem(ref, "spec.passwordSecret.name", name, "Secret %q has no %q key", name, secretKeyPasswd)
+	default:
+		return true
+	}
+	return false
+}
+
+// deriveTimers applies MetalLB's rule: with only holdTime, keepalive is a
+// third of it; with only keepaliveTime, hold is three times it. Both are
+// then emitted, or neither.
+func deriveTimers(d *diagnostics, ref ObjectRef, hold, keepalive *metav1.Duration) (*metav1.Duration, *metav1.Duration) {
+	if hold == nil && keepalive == nil {
+		return nil, nil
+	}
+	var h, k time.Duration
+	switch {
+	case hold != nil && keepalive != nil:
+		h, k = hold.Duration, keepalive.Duration
+	case hold != nil:
+		h, k = hold.Duration, hold.Duration/3
+	default:
+		h, k = 3*keepalive.Duration, keepalive.Duration
+	}
+	ok := true
+	if keepalive != nil && keepalive.Duration < 0 {
+		d.problem(ref, "spec.keepaliveTime", keepalive.Duration.String(), "invalid keepaliveTime %s; must not be negative", keepalive.Duration)
+		ok = false
+	}
+	// frr-k8s counts whole seconds: what rounds down to 1s or 2s is refused.
+	if h < 0 || (h.Truncate(time.Second) != 0 && h < 3*time.Second) {
+		if hold != nil {
+			d.problem(ref, "spec.holdTime", hold.Duration.String(), "invalid holdTime %s; must be 0 or at least 3s", hold.Duration)
+		} else if ok {
+			d.problem(ref, "spec.keepaliveTime", keepalive.Duration.String(), "keepaliveTime %s without holdTime gives a holdTime of %s (3 × keepaliveTime), which must be 0 or at least 3s; set holdTime too", keepalive.Duration, h)
+		}
+		ok = false
+	}
+	if ok && k > h {
+		d.problem(ref, "spec.keepaliveTime", k.String(), "keepaliveTime %s is greater than holdTime %s", k, h)
+		ok = false
+	}
+	if !ok {
+		return nil, nil
+	}
+	return &metav1.Duration{Duration: h}, &metav1.Duration{Duration: k}
+}
+
+// mirroredSecretName is the name of the copy of a password Secret in the
+// frr-k8s namespace.
+func mirroredSecretName(prefix, secret string) string {
+	return objectName(prefix + secret)
+}
+
+// nodeCondition reports whether the node has condition t with status True.
+func nodeConditionTrue(n *corev1.Node, t corev1.NodeConditionType) bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == t {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// describeFamilies is for messages.
+func describeFamilies(f family) string {
+	switch f {
+	case familyV4:
+		return "IPv4"
+	case familyV6:
+		return "IPv6"
+	}
+	return strings.Join([]string{"IPv4", "IPv6"}, " and ")
+}
