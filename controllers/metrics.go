@@ -1,0 +1,46 @@
+package controllers
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+)
+
+// Reconcile counts and durations per controller are controller-runtime's own
+// controller_runtime_reconcile_total and controller_runtime_reconcile_time_seconds
+// (controller="frrconfiguration" and "frrgen-cluster"), served from the same
+// registry; the metrics below are frrgen's.
+var (
+	buildDuration = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "frrgen_translate_build_duration_seconds",
+		Help:    "Time taken by one translation of the whole cluster (one per input change, not per node).",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 4, 10),
+	})
+	writesTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "frrgen_writes_total",
+		Help: "Objects written by frrgen, by kind (FRRConfiguration, Secret) and verb (create, update, delete).",
+	}, []string{"kind", "verb"})
+	conflictsTotal = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "frrgen_conflicts_total",
+		Help: "Times a node's desired FRRConfiguration was found to clash with another FRRConfiguration (counted when the clash appears or changes).",
+	})
+	staleConfig = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "frrgen_config_stale",
+		Help: "1 when the node keeps its last good FRRConfiguration because the input is invalid or clashes with another FRRConfiguration, else 0.",
+	}, []string{"node"})
+	prefixesPerNode = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "frrgen_prefixes",
+		Help: "Prefixes in the FRRConfiguration frrgen wrote for the node (routers' prefixes, all VRFs).",
+	}, []string{"node"})
+)
+
+func init() {
+	metrics.Registry.MustRegister(buildDuration, writesTotal, conflictsTotal, staleConfig, prefixesPerNode)
+}
+
+const (
+	kindFRRConfiguration = "FRRConfiguration"
+	kindSecret           = "Secret"
+	verbCreate           = "create"
+	verbUpdate           = "update"
+	verbDelete           = "delete"
+)

@@ -1,0 +1,227 @@
+package controllers
+
+import (
+	"context"
+
+	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	metallbv1beta1 "github.com/frrgen/frrgen/api/v1beta1"
+	metallbv1beta2 "github.com/frrgen/frrgen/api/v1beta2"
+	"github.com/frrgen/frrgen/internal/translate"
+)
+
+// RBAC, least privilege. The namespaces are the defaults of --namespace and
+// --frrk8s-namespace (frrgen itself runs in metallb-system, where its leader
+// election Lease lives); config/rbac binds the generated roles.
+//
+// Inputs (read only) and the status of our kinds, in the input namespace:
+// +kubebuilder:rbac:groups=metallb.io,namespace=metallb-system,resources=bgppeers;bgpadvertisements;communities;bfdprofiles;ipaddresspools,verbs=get;list;watch
+// +kubebuilder:rbac:groups=metallb.io,namespace=metallb-system,resources=bgppeers/status;bgpadvertisements/status;communities/status;bfdprofiles/status;ipaddresspools/status,verbs=get;patch
+// +kubebuilder:rbac:groups="",namespace=metallb-system,resources=secrets,verbs=get;list;watch
+// Cluster-wide inputs:
+// +kubebuilder:rbac:groups="",resources=nodes;services,verbs=get;list;watch
+// +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=get;list;watch
+// Outputs, only in the frr-k8s namespace:
+// +kubebuilder:rbac:groups=frrk8s.metallb.io,namespace=frr-k8s-system,resources=frrconfigurations,verbs=get;list;watch;create;update;delete
+// +kubebuilder:rbac:groups="",namespace=frr-k8s-system,resources=secrets,verbs=get;list;watch;create;update;delete
+// Events on inputs, Services and FRRConfigurations, and leader election:
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch;update
+// +kubebuilder:rbac:groups=coordination.k8s.io,namespace=metallb-system,resources=leases,verbs=get;list;watch;create;update;patch;delete
+
+// Names of the two controllers (and of their metrics' controller label).
+const (
+	NodeControllerName    = "frrconfiguration"
+	ClusterControllerName = "frrgen-cluster"
+)
+
+// CacheOptions restricts the manager's cache to what frrgen reads: the
+// metallb.io kinds in the input namespace, FRRConfigurations in the frr-k8s
+// namespace, Secrets in both, and Nodes, Services and EndpointSlices
+// everywhere.
+func CacheOptions(options translate.Options) cache.Options {
+	in := map[string]cache.Config{options.Namespace: {}}
+	out := map[string]cache.Config{options.FRRK8sNamespace: {}}
+	both := map[string]cache.Config{options.Namespace: {}, options.FRRK8sNamespace: {}}
+	return cache.Options{ByObject: map[client.Object]cache.ByObject{
+		&metallbv1beta2.BGPPeer{}:          {Namespaces: in},
+		&metallbv1beta1.BGPAdvertisement{}: {Namespaces: in},
+		&metallbv1beta1.Community{}:        {Namespaces: in},
+		&metallbv1beta1.BFDProfile{}:       {Namespaces: in},
+		&metallbv1beta1.IPAddressPool{}:    {Namespaces: in},
+		&frrv1beta1.FRRConfiguration{}:     {Namespaces: out},
+		&corev1.Secret{}:                   {Namespaces: both},
+	}}
+}
+
+// Setup registers both reconcilers, their watches and the cache index with mgr.
+func Setup(ctx context.Context, mgr ctrl.Manager, options translate.Options) error {
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &frrv1beta1.FRRConfiguration{}, nodeIndex, indexOwnConfigByNode); err != nil {
+		return err
+	}
+	translator := NewTranslator(mgr.GetClient(), options)
+	w := &watchMaps{reader: mgr.GetClient(), translator: translator, options: options}
+
+	nodes := &NodeReconciler{
+		Client: mgr.GetClient(), Translator: translator, Options: options,
+		Recorder: mgr.GetEventRecorder(NodeControllerName),
+	}
+	err := w.watchInputs(ctrl.NewControllerManagedBy(mgr).Named(NodeControllerName), w.allNodes).
+		Watches(&frrv1beta1.FRRConfiguration{}, handler.EnqueueRequestsFromMapFunc(w.nodesOfConfig)).
+		Complete(nodes)
+	if err != nil {
+		return err
+	}
+
+	cluster := &ClusterReconciler{
+		Client: mgr.GetClient(), Translator: translator, Options: options,
+		Recorder: mgr.GetEventRecorder(ClusterControllerName),
+	}
+	toCluster := func(context.Context, client.Object) []reconcile.Request { return []reconcile.Request{clusterKey} }
+	return w.watchInputs(ctrl.NewControllerManagedBy(mgr).Named(ClusterControllerName), toCluster).
+		Watches(&frrv1beta1.FRRConfiguration{}, handler.EnqueueRequestsFromMapFunc(toCluster)).
+		Complete(cluster)
+}
+
+// watchMaps turns watch events into reconcile requests.
+type watchMaps struct {
+	reader     client.Reader
+	translator *Translator
+	options    translate.Options
+}
+
+// watchInputs adds a watch on every translation input (and on the Secrets of
+// the frr-k8s namespace, which the merge check resolves passwords from). For
+// an input event it invalidates the translation, then enqueues targets.
+func (w *watchMaps) watchInputs(b *builder.TypedBuilder[reconcile.Request], targets handler.MapFunc) *builder.TypedBuilder[reconcile.Request] {
+	input := func(relevant func(context.Context, client.Object) bool) handler.EventHandler {
+		return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
+			if relevant != nil && !relevant(ctx, obj) {
+				return nil
+			}
+			w.translator.InputChanged()
+			requests := targets(ctx, obj)
+			if _, isNode := obj.(*corev1.Node); isNode {
+				// A deleted or relabelled node may be missing from targets.
+				requests = append(requests, reconcile.Request{NamespacedName: types.NamespacedName{Name: obj.GetName()}})
+			}
+			return requests
+		})
+	}
+	secrets := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
+		if obj.GetNamespace() == w.options.Namespace {
+			w.translator.InputChanged()
+		}
+		return targets(ctx, obj)
+	})
+	// Our own status patches change neither generation nor labels (pools
+	// are selected by label), so they do not invalidate the translation.
+	specOrLabels := builder.WithPredicates(predicate.Or[client.Object](predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}))
+	return b.
+		Watches(&metallbv1beta2.BGPPeer{}, input(nil), specOrLabels).
+		Watches(&metallbv1beta1.BGPAdvertisement{}, input(nil), specOrLabels).
+		Watches(&metallbv1beta1.Community{}, input(nil), specOrLabels).
+		Watches(&metallbv1beta1.BFDProfile{}, input(nil), specOrLabels).
+		Watches(&metallbv1beta1.IPAddressPool{}, input(nil), specOrLabels).
+		Watches(&corev1.Service{}, input(w.isLoadBalancer)).
+		Watches(&discoveryv1.EndpointSlice{}, input(w.isLoadBalancerSlice)).
+		Watches(&corev1.Node{}, input(nil), builder.WithPredicates(nodeChangedPredicate())).
+		Watches(&corev1.Secret{}, secrets)
+}
+
+// allNodes maps an input event to every node: see the package documentation.
+func (w *watchMaps) allNodes(ctx context.Context, _ client.Object) []reconcile.Request {
+	var list corev1.NodeList
+	if err := w.reader.List(ctx, &list); err != nil {
+		return nil
+	}
+	requests := make([]reconcile.Request, len(list.Items))
+	for i := range list.Items {
+		requests[i].Name = list.Items[i].Name
+	}
+	return requests
+}
+
+// nodesOfConfig maps an FRRConfiguration to the nodes it can affect: ours to
+// the node it is for, a user's to the nodes its nodeSelector selects.
+func (w *watchMaps) nodesOfConfig(ctx context.Context, obj client.Object) []reconcile.Request {
+	if isOurs(obj) {
+		if node := obj.GetAnnotations()[translate.AnnotationNode]; node != "" {
+			return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: node}}}
+		}
+		return nil
+	}
+	config, ok := obj.(*frrv1beta1.FRRConfiguration)
+	if !ok {
+		return nil
+	}
+	selector, err := metav1.LabelSelectorAsSelector(&config.Spec.NodeSelector)
+	if err != nil {
+		return nil // frr-k8s fails such a config everywhere; nothing we can retry
+	}
+	var list corev1.NodeList
+	if err := w.reader.List(ctx, &list, client.MatchingLabelsSelector{Selector: selector}); err != nil {
+		return nil
+	}
+	requests := make([]reconcile.Request, len(list.Items))
+	for i := range list.Items {
+		requests[i].Name = list.Items[i].Name
+	}
+	return requests
+}
+
+// isLoadBalancer keeps the Services translate can announce; the others
+// (most of a cluster) do not invalidate the translation.
+func (w *watchMaps) isLoadBalancer(_ context.Context, obj client.Object) bool {
+	service, ok := obj.(*corev1.Service)
+	return ok && service.Spec.Type == corev1.ServiceTypeLoadBalancer
+}
+
+// isLoadBalancerSlice keeps the EndpointSlices of LoadBalancer Services (and
+// of Services not in the cache yet, to be safe).
+func (w *watchMaps) isLoadBalancerSlice(ctx context.Context, obj client.Object) bool {
+	name := obj.GetLabels()[discoveryv1.LabelServiceName]
+	if name == "" {
+		return false
+	}
+	var service corev1.Service
+	if err := w.reader.Get(ctx, types.NamespacedName{Namespace: obj.GetNamespace(), Name: name}, &service); err != nil {
+		return true
+	}
+	return service.Spec.Type == corev1.ServiceTypeLoadBalancer
+}
+
+// nodeChangedPredicate drops Node updates that cannot change the translation
+// (heartbeats, images, addresses): only labels and the NetworkUnavailable
+// condition matter.
+func nodeChangedPredicate() predicate.Predicate {
+	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		before, ok1 := e.ObjectOld.(*corev1.Node)
+		after, ok2 := e.ObjectNew.(*corev1.Node)
+		if !ok1 || !ok2 {
+			return true
+		}
+		return !labels.Equals(before.Labels, after.Labels) || networkUnavailable(before) != networkUnavailable(after)
+	}}
+}
+
+func networkUnavailable(node *corev1.Node) corev1.ConditionStatus {
+	for _, c := range node.Status.Conditions {
+		if c.Type == corev1.NodeNetworkUnavailable {
+			return c.Status
+		}
+	}
+	return ""
+}

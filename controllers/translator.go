@@ -1,0 +1,132 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	metallbv1beta1 "github.com/frrgen/frrgen/api/v1beta1"
+	metallbv1beta2 "github.com/frrgen/frrgen/api/v1beta2"
+	"github.com/frrgen/frrgen/internal/translate"
+)
+
+// Translator runs translate.Build on the informer cache and keeps the last
+// Result until an input changes (see the package documentation).
+type Translator struct {
+	reader  client.Reader
+	options translate.Options
+
+	// inputVersion counts the input events seen by the watch handlers.
+	inputVersion atomic.Uint64
+
+	mu           sync.Mutex
+	builtVersion uint64
+	translation  *Translation
+}
+
+// Translation is a translate.Result with the desired configurations indexed
+// by node. It is shared between reconcilers: read it, never modify it.
+type Translation struct {
+	translate.Result
+	configByNode map[string]*frrv1beta1.FRRConfiguration
+}
+
+// ConfigFor returns the desired FRRConfiguration of node, or nil when the node
+// must have none (not a speaker, deleted) or the input is invalid.
+func (t *Translation) ConfigFor(node string) *frrv1beta1.FRRConfiguration {
+	return t.configByNode[node]
+}
+
+func newTranslation(result translate.Result) *Translation {
+	t := &Translation{Result: result, configByNode: make(map[string]*frrv1beta1.FRRConfiguration, len(result.Configs))}
+	for i := range result.Configs {
+		config := &result.Configs[i]
+		// The managed-by label is what lets us find, and ever delete, the
+		// object again; never write one without it.
+		config.Labels = withEntries(config.Labels, map[string]string{translate.LabelManagedBy: translate.ManagedByValue})
+		t.configByNode[config.Annotations[translate.AnnotationNode]] = config
+	}
+	return t
+}
+
+// NewTranslator returns a Translator reading from reader (the manager's cache).
+func NewTranslator(reader client.Reader, options translate.Options) *Translator {
+	return &Translator{reader: reader, options: options}
+}
+
+// InputChanged invalidates the cached Result. Watch handlers call it before
+// they enqueue the reconciles that must see the change.
+func (t *Translator) InputChanged() { t.inputVersion.Add(1) }
+
+// Result returns the translation of the current cache content.
+func (t *Translator) Result(ctx context.Context) (*Translation, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	// Read the version before listing: an event arriving while we list bumps
+	// it again, so the next caller rebuilds instead of trusting this Result.
+	version := t.inputVersion.Load()
+	if t.translation != nil && t.builtVersion == version {
+		return t.translation, nil
+	}
+	snapshot, err := t.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	result := translate.Build(snapshot, t.options)
+	buildDuration.Observe(time.Since(start).Seconds())
+	t.translation, t.builtVersion = newTranslation(result), version
+	return t.translation, nil
+}
+
+func (t *Translator) snapshot(ctx context.Context) (translate.Snapshot, error) {
+	inNamespace := client.InNamespace(t.options.Namespace)
+	var (
+		pools          metallbv1beta1.IPAddressPoolList
+		peers          metallbv1beta2.BGPPeerList
+		advertisements metallbv1beta1.BGPAdvertisementList
+		communities    metallbv1beta1.CommunityList
+		bfdProfiles    metallbv1beta1.BFDProfileList
+		nodes          corev1.NodeList
+		services       corev1.ServiceList
+		endpointSlices discoveryv1.EndpointSliceList
+		secrets        corev1.SecretList
+	)
+	lists := []struct {
+		list client.ObjectList
+		opts []client.ListOption
+	}{
+		{&pools, []client.ListOption{inNamespace}},
+		{&peers, []client.ListOption{inNamespace}},
+		{&advertisements, []client.ListOption{inNamespace}},
+		{&communities, []client.ListOption{inNamespace}},
+		{&bfdProfiles, []client.ListOption{inNamespace}},
+		{&secrets, []client.ListOption{inNamespace}},
+		{&nodes, nil},
+		{&services, nil},
+		{&endpointSlices, nil},
+	}
+	for _, l := range lists {
+		if err := t.reader.List(ctx, l.list, l.opts...); err != nil {
+			return translate.Snapshot{}, fmt.Errorf("listing %T: %w", l.list, err)
+		}
+	}
+	return translate.Snapshot{
+		Pools:          pools.Items,
+		Peers:          peers.Items,
+		Advertisements: advertisements.Items,
+		Communities:    communities.Items,
+		BFDProfiles:    bfdProfiles.Items,
+		Nodes:          nodes.Items,
+		Services:       services.Items,
+		EndpointSlices: endpointSlices.Items,
+		Secrets:        secrets.Items,
+	}, nil
+}
