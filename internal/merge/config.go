@@ -285,10 +285,10 @@ func translateNeighbor(cfg types.NamespacedName, vrf string, n frrv1beta1.Neighb
 	if n.HoldTime != nil {
 		hold, keepalive := n.HoldTime.Duration, n.KeepaliveTime.Duration
 		if rounded := hold.Truncate(time.Second); rounded != 0 && rounded < 3*time.Second {
-			return fail("holdTime", hold.String(), "holdTime %s must be 0 or at least 3s", hold)
+			return fail("holdTime", seconds(hold), "holdTime %s must be 0 or at least 3s", seconds(hold))
 		}
 		if keepalive > hold {
-			return fail("keepaliveTime", keepalive.String(), "keepaliveTime %s is longer than holdTime %s", keepalive, hold)
+			return fail("keepaliveTime", seconds(keepalive), "keepaliveTime %s is longer than holdTime %s", seconds(keepalive), seconds(hold))
 		}
 		draft.session.HoldTime = wholeSeconds(hold)
 		draft.session.KeepaliveTime = wholeSeconds(keepalive)
@@ -525,12 +525,21 @@ func canonicalCommunity(c string) (string, bool) {
 	return marker + strings.Join(parts, ":"), true
 }
 
+// durationValue shows a duration as written in seconds ("90s", not
+// "1m30s"), and an unset one with the default it stands for.
 func durationValue(d *metav1.Duration, def time.Duration) string {
 	if d == nil {
 		if def == 0 {
 			return "unset"
 		}
-		return def.String() + " (unset)"
+		return seconds(def) + " (unset)"
 	}
-	return d.Duration.String()
+	return seconds(d.Duration)
+}
+
+func seconds(d time.Duration) string {
+	if d%time.Second != 0 {
+		return d.String()
+	}
+	return strconv.FormatInt(int64(d/time.Second), 10) + "s"
 }

@@ -1,3 +1,0 @@
-package merge
-
-var routerCases, neighborCases, unionCases []mergeCase
