@@ -40,7 +40,9 @@ spec:
 var userCompatible = strings.NewReplacer("90s", "180s", "30s", "60s").Replace(userWithReceive)
 
 func TestCheck(t *testing.T) {
-	ns := func(name string) types.NamespacedName { return types.NamespacedName{Namespace: testNamespace, Name: name} }
+	ns := func(name string) types.NamespacedName {
+		return types.NamespacedName{Namespace: testNamespace, Name: name}
+	}
 	cases := []struct {
 		name         string
 		desired      string
