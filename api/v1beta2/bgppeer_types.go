@@ -7,6 +7,7 @@ import (
 
 // DynamicASNMode lets the peer's ASN be learnt from the session instead of set.
 // +kubebuilder:validation:Enum=internal;external
+// +kubebuilder:validation:MaxLength=8
 type DynamicASNMode string
 
 const (
@@ -20,14 +21,20 @@ const (
 //
 // The rules below mirror what MetalLB and frr-k8s check for a single object, so
 // that mistakes are refused by kubectl instead of surfacing later in a log.
-// +kubebuilder:validation:XValidation:rule="(has(self.peerAddress) && self.peerAddress != '') != (has(self.interface) && self.interface != '')",message="exactly one of peerAddress and interface must be set"
-// +kubebuilder:validation:XValidation:rule="(has(self.peerASN) && self.peerASN != 0) != (has(self.dynamicASN) && self.dynamicASN != '')",message="exactly one of peerASN and dynamicASN must be set"
-// +kubebuilder:validation:XValidation:rule="!(has(self.password) && self.password != '' && has(self.passwordSecret) && has(self.passwordSecret.name) && self.passwordSecret.name != '')",message="password and passwordSecret are mutually exclusive",fieldPath=".passwordSecret"
+// +kubebuilder:validation:XValidation:rule="!(has(self.peerAddress) && size(self.peerAddress) > 0 && has(self.interface) && size(self.interface) > 0)",messageExpression="'peerAddress ' + self.peerAddress + ' and interface ' + self.interface + ' are mutually exclusive: set only one of them'",fieldPath=".interface"
+// +kubebuilder:validation:XValidation:rule="(has(self.peerAddress) && size(self.peerAddress) > 0) || (has(self.interface) && size(self.interface) > 0)",message="one of peerAddress and interface must be set",fieldPath=".peerAddress"
+// +kubebuilder:validation:XValidation:rule="!(has(self.peerASN) && self.peerASN != 0 && has(self.dynamicASN) && size(self.dynamicASN) > 0)",messageExpression="'peerASN and dynamicASN ' + self.dynamicASN + ' are mutually exclusive: set only one of them'",fieldPath=".dynamicASN"
+// +kubebuilder:validation:XValidation:rule="(has(self.peerASN) && self.peerASN != 0) || (has(self.dynamicASN) && size(self.dynamicASN) > 0)",message="one of peerASN and dynamicASN must be set",fieldPath=".peerASN"
+// +kubebuilder:validation:XValidation:rule="!(has(self.password) && size(self.password) > 0 && has(self.passwordSecret) && has(self.passwordSecret.name) && size(self.passwordSecret.name) > 0)",message="password and passwordSecret are mutually exclusive: set only one of them",fieldPath=".passwordSecret"
 // +kubebuilder:validation:XValidation:rule="!(has(self.ebgpMultiHop) && self.ebgpMultiHop && has(self.peerASN) && self.peerASN == self.myASN)",message="ebgpMultiHop cannot be set for an iBGP peer (peerASN equal to myASN)",fieldPath=".ebgpMultiHop"
-// +kubebuilder:validation:XValidation:rule="!has(self.holdTime) || !has(self.keepaliveTime) || duration(self.keepaliveTime) <= duration(self.holdTime)",message="keepaliveTime must not be greater than holdTime",fieldPath=".keepaliveTime"
-// +kubebuilder:validation:XValidation:rule="has(self.holdTime) || !has(self.keepaliveTime) || duration(self.keepaliveTime).getSeconds() == 0 || duration(self.keepaliveTime).getSeconds() >= 1",message="keepaliveTime without holdTime must be 0 or at least 1s (the derived holdTime, 3 x keepaliveTime, must be 0 or at least 3s)",fieldPath=".keepaliveTime"
+// +kubebuilder:validation:XValidation:rule="!has(self.holdTime) || !has(self.keepaliveTime) || duration(self.keepaliveTime) <= duration(self.holdTime)",messageExpression="'keepaliveTime ' + self.keepaliveTime + ' must not be greater than holdTime ' + self.holdTime",fieldPath=".keepaliveTime"
+// +kubebuilder:validation:XValidation:rule="has(self.holdTime) || !has(self.keepaliveTime) || duration(self.keepaliveTime) == duration('0s') || duration(self.keepaliveTime) >= duration('1s')",messageExpression="'invalid keepaliveTime ' + self.keepaliveTime + ': without holdTime it must be 0 or at least 1s (the derived holdTime, 3 x keepaliveTime, must be 0 or at least 3s)'",fieldPath=".keepaliveTime"
 // +kubebuilder:validation:XValidation:rule="(has(self.enableGracefulRestart) && self.enableGracefulRestart) == (has(oldSelf.enableGracefulRestart) && oldSelf.enableGracefulRestart)",message="enableGracefulRestart cannot be changed after creation",fieldPath=".enableGracefulRestart"
 type BGPPeerSpec struct {
+	// The rules above treat an empty string as unset. They test size() rather
+	// than compare with an empty string literal: gofmt rewrites two apostrophes
+	// in a doc comment into a typographic quote, which would break the rule.
+
 	// MyASN is the AS number of the node's end of the session.
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=4294967295
@@ -85,15 +92,21 @@ type BGPPeerSpec struct {
 	// holdTime and keepaliveTime is set, the other is derived (keepalive =
 	// hold / 3).
 	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:XValidation:rule="duration(self).getSeconds() == 0 || duration(self).getSeconds() >= 3",messageExpression="'invalid holdTime ' + self + ': must be 0 or at least 3s'"
 	HoldTime *metav1.Duration `json:"holdTime,omitempty"`
 
 	// KeepaliveTime is the BGP keepalive interval; at most holdTime.
 	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
 	KeepaliveTime *metav1.Duration `json:"keepaliveTime,omitempty"`
 
 	// ConnectTime is how long BGP waits between connection attempts.
 	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:XValidation:rule="duration(self).getSeconds() >= 1 && duration(self).getSeconds() <= 65535",messageExpression="'invalid connectTime ' + self + ': must be between 1s and 65535s'"
 	// +kubebuilder:validation:XValidation:rule="duration(self).getMilliseconds() % 1000 == 0",messageExpression="'invalid connectTime ' + self + ': must be a whole number of seconds'"
 	ConnectTime *metav1.Duration `json:"connectTime,omitempty"`
