@@ -105,17 +105,24 @@ func (b *builder) planService(s *corev1.Service) *servicePlan {
 		local: s.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal,
 		eps:   b.endpoints[types.NamespacedName{Namespace: s.Namespace, Name: s.Name}],
 	}
-	for _, ing := range s.Status.LoadBalancer.Ingress {
-		sp.ips = append(sp.ips, ing.IP)
+	ingress := s.Status.LoadBalancer.Ingress
+	for _, ing := range ingress {
+		if ing.IP != "" {
+			sp.ips = append(sp.ips, ing.IP)
+		}
 	}
-	if len(s.Status.LoadBalancer.Ingress) == 0 {
+	if len(ingress) == 0 {
 		sp.reason = ReasonNoIPAllocated
+		return sp
+	}
+	if len(sp.ips) != len(ingress) { // a hostname-only entry
+		sp.reason = ReasonInvalidIP
 		return sp
 	}
 	for _, ip := range sp.ips {
 		a, err := netip.ParseAddr(ip)
 		if err != nil {
-			sp.reason = ReasonInvalidIP // e.g. a hostname-only ingress
+			sp.reason = ReasonInvalidIP
 			return sp
 		}
 		a = a.Unmap()

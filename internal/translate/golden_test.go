@@ -142,6 +142,20 @@ func TestGolden(t *testing.T) {
 				t.Errorf("Valid = %v; cases named *invalid* must be invalid, all others valid", r.Valid)
 			}
 			checkFRRK8sRules(t, r)
+			checkNoSecretLeaks(t, objs, got)
 		})
+	}
+}
+
+// checkNoSecretLeaks fails when a Secret value of the input appears in the
+// output: passwords from Secrets are referenced, never copied.
+func checkNoSecretLeaks(t *testing.T, objs *manifest.Objects, output []byte) {
+	t.Helper()
+	for _, s := range objs.Secrets {
+		for key, value := range s.Data {
+			if len(value) > 0 && bytes.Contains(output, value) {
+				t.Errorf("the value of Secret %s key %s appears in the output", s.Name, key)
+			}
+		}
 	}
 }
