@@ -16,6 +16,7 @@ const (
 	frrBinDir     = "/usr/lib/frr"
 	frrReloadPy   = "/usr/lib/frr/frr-reload.py"
 	frrRunDirRoot = "/var/run/frr"
+	// (frr-k8s parses FRR_RELOADER_PID_FILE with Atoi: no trailing newline.)
 	// frr-k8s always renders `log file /etc/frr/frr.log`; the suite removes
 	// the file afterwards if it did not exist before.
 	frrK8sLogFile = "/etc/frr/frr.log"
@@ -93,7 +94,7 @@ func startReloader() (string, error) {
 		return "", err
 	}
 	pidFile := filepath.Join(reloaderDir(), "reloader.pid")
-	return pidFile, os.WriteFile(pidFile, []byte(strconv.Itoa(p.cmd.Process.Pid)+"\n"), 0o644)
+	return pidFile, os.WriteFile(pidFile, []byte(strconv.Itoa(p.cmd.Process.Pid)), 0o644)
 }
 
 // vtysh runs one command against the node's FRR daemons.
