@@ -444,3 +444,9 @@ func conditionOf(obj client.Object, conditions func() []metav1.Condition, condit
 		return nil
 	}
 }
+
+func metavOf(name string) metav1.ObjectMeta { return metav1.ObjectMeta{Name: name} }
+
+func metavIn(namespace, name string) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Namespace: namespace, Name: name}
+}
