@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
@@ -70,7 +71,8 @@ func mergeInOrder(configs []frrv1beta1.FRRConfiguration, nodeLabels map[string]s
 			return nil, nil, conflict
 		}
 	}
-	return m.effective(), m.warnings, nil
+	eff := m.effective()
+	return eff, m.gracefulRestartWarnings(eff), nil
 }
 
 // selectForNode keeps the configs whose nodeSelector matches. frr-k8s fails
@@ -98,11 +100,10 @@ func selectForNode(configs []frrv1beta1.FRRConfiguration, nodeLabels map[string]
 // merger accumulates configurations, remembering which config first set each
 // value so that a conflict can name both sides.
 type merger struct {
-	configs  []string
-	routers  map[string]*routerState
-	bfd      map[string]bfdState
-	raw      []rawEntry
-	warnings []string
+	configs []string
+	routers map[string]*routerState
+	bfd     map[string]bfdState
+	raw     []rawEntry
 }
 
 type rawEntry struct {
@@ -124,9 +125,11 @@ type routerState struct {
 
 type neighborState struct {
 	neighborDraft
-	from          types.NamespacedName // first config defining it: its session fields are kept
-	gracefulFrom  types.NamespacedName // the config that enabled graceful restart, if any
-	localPrefFrom map[string]types.NamespacedName
+	from types.NamespacedName // first config defining it: its session fields are kept
+	// gracefulRestart lists the configs defining the neighbor by the
+	// enableGracefulRestart value they give.
+	gracefulRestart map[bool]set
+	localPrefFrom   map[string]types.NamespacedName
 }
 
 type bfdState struct {
@@ -210,9 +213,9 @@ func newNeighborState(from types.NamespacedName, n neighborDraft) *neighborState
 			communities: map[string]set{},
 			receive:     map[ReceiveFilter]bool{},
 		},
-		from:          from,
-		gracefulFrom:  from,
-		localPrefFrom: map[string]types.NamespacedName{},
+		from:            from,
+		gracefulRestart: map[bool]set{n.session.GracefulRestart: {from.String(): true}},
+		localPrefFrom:   map[string]types.NamespacedName{},
 	}
 	state.unionFilters(from, n)
 	return state
@@ -295,18 +298,12 @@ func (m *merger) mergeNeighbor(existing *neighborState, from types.NamespacedNam
 	}
 
 	// frr-k8s keeps whichever neighbor it reads first, in random order; we
-	// predict "enabled if any config enables it" and warn.
-	if n.session.GracefulRestart != existing.session.GracefulRestart {
-		on, off := from, existing.from
-		if existing.session.GracefulRestart {
-			on, off = existing.gracefulFrom, from
-		}
-		m.warnings = append(m.warnings, fmt.Sprintf(
-			"%s: enableGracefulRestart is true in FRRConfiguration %s but false in %s; frr-k8s v0.0.21 keeps either at random, frrgen assumes true",
-			where, on, off))
-		existing.session.GracefulRestart = true
-		existing.gracefulFrom = on
+	// predict "enabled if any config enables it" and warn at the end.
+	if existing.gracefulRestart[n.session.GracefulRestart] == nil {
+		existing.gracefulRestart[n.session.GracefulRestart] = set{}
 	}
+	existing.gracefulRestart[n.session.GracefulRestart].add(from.String())
+	existing.session.GracefulRestart = existing.session.GracefulRestart || n.session.GracefulRestart
 
 	for p, lp := range n.localPrefs {
 		if other, ok := existing.localPrefs[p]; ok && other != lp {
@@ -317,6 +314,24 @@ func (m *merger) mergeNeighbor(existing *neighborState, from types.NamespacedNam
 	}
 	existing.unionFilters(from, n)
 	return nil
+}
+
+// gracefulRestartWarnings names, for each neighbor whose configs disagree on
+// enableGracefulRestart, the configs on either side, in the order of eff.
+func (m *merger) gracefulRestartWarnings(eff *Effective) []string {
+	var warnings []string
+	for _, r := range eff.Routers {
+		for _, n := range r.Neighbors {
+			byValue := m.routers[r.VRF].neighbors[n.ID].gracefulRestart
+			if len(byValue[true]) == 0 || len(byValue[false]) == 0 {
+				continue
+			}
+			warnings = append(warnings, fmt.Sprintf(
+				"neighbor %s (%s): enableGracefulRestart is true in FRRConfiguration %s but false in %s; frr-k8s v0.0.21 keeps either at random, frrgen assumes true",
+				n.ID, vrfLabel(r.VRF), strings.Join(byValue[true].sorted(), ", "), strings.Join(byValue[false].sorted(), ", ")))
+		}
+	}
+	return warnings
 }
 
 func (s *neighborState) unionFilters(from types.NamespacedName, n neighborDraft) {
