@@ -142,6 +142,7 @@ var _ = Describe("admission of metallb.io objects", func() {
 		Entry("BFD bounds high", bfdProfile(set("receiveInterval", 60000), set("transmitInterval", 60000), set("echoInterval", 60000), set("detectMultiplier", 255), set("minimumTtl", 254))),
 		Entry("pool of CIDRs with host bits, IPv6, and ranges", pool(set("addresses", []any{"198.51.100.10/24", "2001:db8::/64", "192.0.2.10-192.0.2.20", "2001:db8:1::1 - 2001:db8:1::9"}))),
 		Entry("alias values of both kinds", community(set("communities", aliases("a", "1:2", "b", "large:1:2:3")))),
+		Entry("localPref 4294967295", advertisement(set("localPref", int64(4294967295)))),
 		Entry("peerPort 1", peer(set("peerPort", 1))),
 		Entry("peerPort 16384", peer(set("peerPort", 16384))),
 		Entry("myASN 4294967295 and peerASN 4294967295", peer(set("myASN", int64(4294967295)), set("peerASN", int64(4294967295)))),
@@ -184,6 +185,8 @@ var _ = Describe("admission of metallb.io objects", func() {
 		Entry("myASN 0", peer(set("myASN", 0)), "spec.myASN", "greater than or equal to 1"),
 		Entry("myASN 4294967296", peer(set("myASN", int64(4294967296))), "spec.myASN", "less than or equal to 4294967295"),
 		Entry("peerASN 4294967296", peer(set("peerASN", int64(4294967296))), "spec.peerASN", "less than or equal to 4294967295"),
+		Entry("localPref -1", advertisement(set("localPref", -1)), "spec.localPref", "greater than or equal to 0"),
+		Entry("localPref 4294967296", advertisement(set("localPref", int64(4294967296))), "spec.localPref", "less than or equal to 4294967295"),
 		// Enums.
 		Entry("dynamicASN foo", peer(unset("peerASN"), set("dynamicASN", "foo")), "spec.dynamicASN", `Unsupported value: "foo"`),
 		// Exactly one of.

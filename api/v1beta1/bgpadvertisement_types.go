@@ -32,6 +32,8 @@ type BGPAdvertisementSpec struct {
 
 	// LocalPref is the BGP LOCAL_PREF attached to the announced prefixes; 0 means none.
 	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=4294967295
 	// +kubebuilder:validation:Format=int64
 	LocalPref uint32 `json:"localPref,omitempty"`
 
