@@ -1,0 +1,141 @@
+package controllers_test
+
+import (
+	"context"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	dto "github.com/prometheus/client_model/go"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	metallbv1beta1 "github.com/frrgen/frrgen/api/v1beta1"
+	metallbv1beta2 "github.com/frrgen/frrgen/api/v1beta2"
+)
+
+// metricValue reads a gauge or counter from controller-runtime's registry,
+// selected by name and labels; -1 when absent.
+func metricValue(name string, labels map[string]string) float64 {
+	families, err := metrics.Registry.Gather()
+	Expect(err).NotTo(HaveOccurred())
+	for _, family := range families {
+		if family.GetName() != name {
+			continue
+		}
+		for _, m := range family.GetMetric() {
+			if hasLabels(m, labels) {
+				if m.GetGauge() != nil {
+					return m.GetGauge().GetValue()
+				}
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return -1
+}
+
+func hasLabels(m *dto.Metric, want map[string]string) bool {
+	found := 0
+	for _, l := range m.GetLabel() {
+		if v, ok := want[l.GetName()]; ok && v == l.GetValue() {
+			found++
+		}
+	}
+	return found == len(want)
+}
+
+var _ = Describe("Status and events", func() {
+	var w *world
+	ctx := context.Background()
+	announced := map[string][]string{"172.30.0.3": {"198.51.100.10/32"}}
+
+	BeforeEach(func() {
+		w = newWorld()
+		w.addNode("a", nil)
+		w.addNode("b", nil)
+		w.apply(lifecycleInput)
+		w.addService("web", "198.51.100.10", corev1.ServiceExternalTrafficPolicyCluster, "a")
+		w.start()
+		Eventually(w.neighbors("a")).Should(Equal(announced))
+		Eventually(w.neighbors("b")).Should(Equal(announced))
+	})
+
+	It("shows each object valid, the nodes a peer is configured on and what an advertisement announces", func() {
+		peer := &metallbv1beta2.BGPPeer{ObjectMeta: metavIn(w.in, "tor")}
+		Eventually(conditionOf(peer, func() []metav1.Condition { return peer.Status.Conditions }, metallbv1beta1.ConditionValid)).
+			Should(HaveField("Status", metav1.ConditionTrue))
+		Eventually(func() int32 { _ = k8s.Get(ctx, client.ObjectKeyFromObject(peer), peer); return peer.Status.ConfiguredNodes }).Should(BeEquivalentTo(2))
+		Expect(meta(peer.Status.Conditions, metallbv1beta1.ConditionConflict)).To(HaveField("Status", metav1.ConditionFalse))
+
+		ad := &metallbv1beta1.BGPAdvertisement{ObjectMeta: metavIn(w.in, "all")}
+		Eventually(func() metallbv1beta1.BGPAdvertisementStatus {
+			_ = k8s.Get(ctx, client.ObjectKeyFromObject(ad), ad)
+			return ad.Status
+		}).Should(And(HaveField("ServiceIPs", BeEquivalentTo(1)), HaveField("Prefixes", BeEquivalentTo(1))))
+		Expect(meta(ad.Status.Conditions, metallbv1beta1.ConditionValid)).To(HaveField("Status", metav1.ConditionTrue))
+
+		pool := &metallbv1beta1.IPAddressPool{ObjectMeta: metavIn(w.in, "pool")}
+		Eventually(conditionOf(pool, func() []metav1.Condition { return pool.Status.Conditions }, metallbv1beta1.ConditionValid)).
+			Should(HaveField("Status", metav1.ConditionTrue))
+		profile := &metallbv1beta1.BFDProfile{ObjectMeta: metavIn(w.in, "fast")}
+		Eventually(conditionOf(profile, func() []metav1.Condition { return profile.Status.Conditions }, metallbv1beta1.ConditionValid)).
+			Should(HaveField("Status", metav1.ConditionTrue))
+		Expect(metricValue("frrgen_prefixes", map[string]string{"node": w.nodeName("a")})).To(BeEquivalentTo(1))
+	})
+
+	It("keeps every node's configuration when the input becomes invalid, says why, and converges once fixed", func() {
+		before := w.config("a")
+		ad := &metallbv1beta1.BGPAdvertisement{}
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: w.in, Name: "all"}, ad)).To(Succeed())
+		ad.Spec.AggregationLength = ptr.To[int32](16)
+		Expect(k8s.Update(ctx, ad)).To(Succeed())
+		// A change made while the input is invalid must not reach the nodes.
+		w.addService("late", "198.51.100.11", corev1.ServiceExternalTrafficPolicyCluster, "a")
+
+		valid := conditionOf(ad, func() []metav1.Condition { return ad.Status.Conditions }, metallbv1beta1.ConditionValid)
+		Eventually(valid).Should(And(
+			HaveField("Status", metav1.ConditionFalse),
+			HaveField("Reason", metallbv1beta1.ReasonInvalid),
+			HaveField("Message", ContainSubstring("spec.aggregationLength")),
+			HaveField("ObservedGeneration", ad.Generation),
+		))
+		Eventually(eventsFor(w.in, "BGPAdvertisement", "all", metallbv1beta1.ReasonInvalid)).Should(ContainElement(ContainSubstring("aggregation length 16")))
+		Eventually(metricValue).WithArguments("frrgen_config_stale", map[string]string{"node": w.nodeName("a")}).Should(BeEquivalentTo(1))
+		Consistently(func() string { return w.config("a").ResourceVersion }).Should(Equal(before.ResourceVersion))
+
+		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(ad), ad)).To(Succeed())
+		ad.Spec.AggregationLength = ptr.To[int32](32)
+		Expect(k8s.Update(ctx, ad)).To(Succeed())
+		Eventually(valid).Should(And(HaveField("Status", metav1.ConditionTrue), HaveField("ObservedGeneration", ad.Generation)))
+		both := map[string][]string{"172.30.0.3": {"198.51.100.10/32", "198.51.100.11/32"}}
+		Eventually(w.neighbors("a")).Should(Equal(both))
+		Eventually(w.neighbors("b")).Should(Equal(both))
+		Eventually(metricValue).WithArguments("frrgen_config_stale", map[string]string{"node": w.nodeName("a")}).Should(BeEquivalentTo(0))
+	})
+
+	It("records an Event on a Service only when its announcement changes", func() {
+		// The service was announced before the controller started: no Event.
+		Consistently(eventsFor(w.in, "Service", "web", "Announced")).Should(BeEmpty())
+
+		w.setEndpoints("web")
+		Eventually(eventsFor(w.in, "Service", "web", "Withdrawn")).Should(ConsistOf(ContainSubstring("noEndpoints")))
+		Eventually(w.neighbors("a")).Should(Equal(map[string][]string{"172.30.0.3": nil}))
+
+		w.setEndpoints("web", "b")
+		Eventually(eventsFor(w.in, "Service", "web", "Announced")).Should(ConsistOf(ContainSubstring("announced from 2 node(s)")))
+		Consistently(eventsFor(w.in, "Service", "web", "Withdrawn")).Should(HaveLen(1))
+	})
+})
+
+// meta returns the condition of type t, or nil.
+func meta(conditions []metav1.Condition, t string) *metav1.Condition {
+	for i := range conditions {
+		if conditions[i].Type == t {
+			return &conditions[i]
+		}
+	}
+	return nil
+}
