@@ -67,7 +67,10 @@ var _ = Describe("Status and events", func() {
 		peer := &metallbv1beta2.BGPPeer{ObjectMeta: metavIn(w.in, "tor")}
 		Eventually(conditionOf(peer, func() []metav1.Condition { return peer.Status.Conditions }, metallbv1beta1.ConditionValid)).
 			Should(HaveField("Status", metav1.ConditionTrue))
-		Eventually(func() int32 { _ = k8s.Get(ctx, client.ObjectKeyFromObject(peer), peer); return peer.Status.ConfiguredNodes }).Should(BeEquivalentTo(2))
+		Eventually(func() int32 {
+			_ = k8s.Get(ctx, client.ObjectKeyFromObject(peer), peer)
+			return peer.Status.ConfiguredNodes
+		}).Should(BeEquivalentTo(2))
 		Expect(meta(peer.Status.Conditions, metallbv1beta1.ConditionConflict)).To(HaveField("Status", metav1.ConditionFalse))
 
 		ad := &metallbv1beta1.BGPAdvertisement{ObjectMeta: metavIn(w.in, "all")}
