@@ -1,0 +1,184 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"strings"
+
+	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
+	"github.com/spf13/cobra"
+	yamlv3 "gopkg.in/yaml.v3"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/frrgen/frrgen/internal/manifest"
+	"github.com/frrgen/frrgen/internal/merge"
+)
+
+func init() { subcommands = append(subcommands, newMergeCommand) }
+
+// exitConflict is the exit status of a merge conflict, kept apart from the
+// status 1 of unreadable input or bad flags.
+const exitConflict = 2
+
+type mergeFlags struct {
+	files           []string
+	node            string
+	nodeLabels      string
+	output          string
+	frrk8sNamespace string
+}
+
+func newMergeCommand() *cobra.Command {
+	f := &mergeFlags{}
+	cmd := &cobra.Command{
+		Use:   "merge -f FILE|DIR ... --node NAME",
+		Short: "Print a node's effective frr-k8s configuration, merged from FRRConfigurations in YAML files",
+		Long: `merge reads FRRConfigurations (and optionally Nodes and Secrets) from YAML files
+and merges those that select the node as frr-k8s v0.0.21 would, printing the
+effective configuration: routers per VRF, neighbors with their session fields,
+advertised prefixes, local preferences, communities, receive filters, BFD
+profiles and raw config. Passwords are never printed.
+
+Like the frr-k8s daemon, it reads only the FRRConfigurations and Secrets of
+--frrk8s-namespace (objects without a namespace belong to it); others are
+reported on standard error and ignored.
+
+The node's labels are kubernetes.io/hostname=NAME, then those of the Node
+named NAME if the input has one, then --node-labels.
+
+Exit status: 0 merged (warnings, if any, on standard error); 2 the
+configurations conflict or one is invalid (the reason on standard error);
+1 bad flags or unreadable input.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runMerge(f, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringSliceVarP(&f.files, "filename", "f", nil, "YAML file or directory (recursive) to read; repeatable; - for standard input")
+	fl.StringVar(&f.node, "node", "", "name of the node")
+	fl.StringVar(&f.nodeLabels, "node-labels", "", "labels of the node, k=v,k2=v2, added to or replacing those of the Node in the input")
+	fl.StringVarP(&f.output, "output", "o", "yaml", "output format: yaml or json")
+	fl.StringVar(&f.frrk8sNamespace, "frrk8s-namespace", "frr-k8s-system", "namespace frr-k8s reads FRRConfigurations and Secrets from")
+	_ = cmd.MarkFlagRequired("filename")
+	_ = cmd.MarkFlagRequired("node")
+	return cmd
+}
+
+func runMerge(f *mergeFlags, stdout, stderr io.Writer) error {
+	if f.output != "yaml" && f.output != "json" {
+		return &exitError{code: 1, err: fmt.Errorf("--output must be yaml or json, not %q", f.output)}
+	}
+	extraLabels, err := labels.ConvertSelectorToLabelsMap(f.nodeLabels)
+	if err != nil {
+		return &exitError{code: 1, err: fmt.Errorf("--node-labels: %w", err)}
+	}
+	objs, err := manifest.Load(f.files...)
+	if err != nil {
+		return &exitError{code: 1, err: err}
+	}
+	objs.DefaultNamespaces(f.frrk8sNamespace, f.frrk8sNamespace)
+
+	nodeLabels := map[string]string{"kubernetes.io/hostname": f.node}
+	for _, n := range objs.Nodes {
+		if n.Name == f.node {
+			maps.Copy(nodeLabels, n.Labels)
+		}
+	}
+	maps.Copy(nodeLabels, extraLabels)
+
+	configs := inNamespace(objs.FRRConfigurations, f.frrk8sNamespace, stderr)
+	effective, warnings, conflict := merge.ForNode(configs, nodeLabels, objs.Secrets)
+	for _, w := range warnings {
+		fmt.Fprintln(stderr, "warning:", w)
+	}
+	if conflict != nil {
+		return &exitError{code: exitConflict, err: fmt.Errorf("node %s: %s", f.node, conflict.Message)}
+	}
+	return writeEffective(stdout, []nodeEffective{{Node: f.node, Effective: effective}}, f.output)
+}
+
+// inNamespace keeps the configs frr-k8s would read and says which it skips.
+func inNamespace(configs []frrv1beta1.FRRConfiguration, namespace string, stderr io.Writer) []frrv1beta1.FRRConfiguration {
+	var kept []frrv1beta1.FRRConfiguration
+	for _, c := range configs {
+		if c.Namespace != namespace {
+			fmt.Fprintf(stderr, "warning: FRRConfiguration %s/%s is ignored: frr-k8s reads only namespace %s (its webhook still checks it)\n",
+				c.Namespace, c.Name, namespace)
+			continue
+		}
+		kept = append(kept, c)
+	}
+	return kept
+}
+
+// nodeEffective is one node's effective configuration as printed.
+type nodeEffective struct {
+	Node string `json:"node"`
+	*merge.Effective
+}
+
+// writeEffective prints one YAML document per node, or a JSON list.
+func writeEffective(w io.Writer, nodes []nodeEffective, format string) error {
+	if format == "json" {
+		out, err := json.MarshalIndent(nodes, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(w, "%s\n", out)
+		return err
+	}
+	for i, n := range nodes {
+		out, err := yamlInFieldOrder(n)
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			if _, err := io.WriteString(w, "---\n"); err != nil {
+				return err
+			}
+		}
+		if _, err := w.Write(out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// yamlInFieldOrder writes v as block YAML with keys in the order of its JSON
+// encoding (struct field order) instead of sorted: JSON is YAML, and
+// yaml.v3's node tree keeps the order it reads.
+func yamlInFieldOrder(v any) ([]byte, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var doc yamlv3.Node
+	if err := yamlv3.Unmarshal(data, &doc); err != nil {
+		return nil, err
+	}
+	blockStyle(&doc)
+	var out bytes.Buffer
+	enc := yamlv3.NewEncoder(&out)
+	enc.SetIndent(2)
+	if err := enc.Encode(&doc); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), enc.Close()
+}
+
+// blockStyle drops the flow and quoting styles the JSON input implied. The
+// encoder still quotes strings that would read as numbers; strings with a
+// colon stay quoted because YAML 1.1 readers (kubectl) take 65000:1 for a
+// base-60 number.
+func blockStyle(n *yamlv3.Node) {
+	if n.Kind != yamlv3.ScalarNode || !strings.Contains(n.Value, ":") {
+		n.Style = 0
+	}
+	for _, c := range n.Content {
+		blockStyle(c)
+	}
+}
