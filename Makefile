@@ -121,4 +121,4 @@ e2e-clean: ## Stop processes and remove namespaces and links an interrupted e2e 
 	@for l in $$(ip -o link show | awk -F': ' '{print $$2}' | cut -d@ -f1 | grep '^fge2e-' || true); do \
 		ip link del $$l && echo "deleted link $$l"; \
 	done
-	@rm -rf /var/run/frr/frrgen-e2e-node
+	@rm -rf /var/run/frr/frrgen-e2e-node /var/run/frr/frrgen-e2e-peer

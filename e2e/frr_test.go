@@ -22,13 +22,10 @@ const (
 	frrK8sLogFile = "/etc/frr/frr.log"
 )
 
-// frrDaemons are started in this order inside the node namespace.
-var frrDaemons = []string{"zebra", "bgpd", "bfdd"}
-
-func frrDir() string      { return filepath.Join(workDir, "frr") }
-func frrRunDir() string   { return filepath.Join(frrRunDirRoot, nodeName) }
-func frrConfFile() string { return filepath.Join(workDir, "frr-k8s", "frr.conf") }
-func reloaderDir() string { return filepath.Join(workDir, "reloader") }
+func frrDir(pathspace string) string    { return filepath.Join(workDir, pathspace) }
+func frrRunDir(pathspace string) string { return filepath.Join(frrRunDirRoot, pathspace) }
+func frrConfFile() string               { return filepath.Join(workDir, "frr-k8s", "frr.conf") }
+func reloaderDir() string               { return filepath.Join(workDir, "reloader") }
 
 func chownFRR(path string) error {
 	u, err := user.Lookup("frr")
@@ -40,40 +37,38 @@ func chownFRR(path string) error {
 	return os.Chown(path, uid, gid)
 }
 
-// startFRR runs zebra, bgpd and bfdd in the foreground (so the suite owns
-// their pids) inside the node namespace, under the pathspace nodeName: their
-// vty sockets are in /var/run/frr/<node>/, reachable by vtysh -N from the
-// root namespace.
-func startFRR() error {
-	if err := os.MkdirAll(frrRunDir(), 0o755); err != nil {
+// startFRR runs FRR daemons in the foreground (so the suite owns their pids)
+// inside network namespace ns, under pathspace ns: their vty sockets are in
+// /var/run/frr/<ns>/, reachable by `vtysh -N <ns>` from the root namespace.
+// The node runs zebra, bgpd and bfdd and is configured by the reloader; the
+// peer namespace runs zebra and bfdd with a static config, as the BFD end of
+// the GoBGP peer (GoBGP has no BFD).
+func startFRR(ns string, daemons []string, config string) error {
+	for _, dir := range []string{frrRunDir(ns), frrDir(ns)} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		if err := chownFRR(dir); err != nil {
+			return err
+		}
+	}
+	conf := filepath.Join(frrDir(ns), "frr.conf")
+	if err := os.WriteFile(conf, []byte(config), 0o644); err != nil {
 		return err
 	}
-	if err := chownFRR(frrRunDir()); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(frrDir(), 0o755); err != nil {
-		return err
-	}
-	if err := chownFRR(frrDir()); err != nil {
-		return err
-	}
-	conf := filepath.Join(frrDir(), "frr.conf")
-	if err := os.WriteFile(conf, []byte("hostname "+nodeName+"\n!\n"), 0o644); err != nil {
-		return err
-	}
-	for _, d := range frrDaemons {
-		_, err := startProc("frr-"+d, nil,
-			"ip", "netns", "exec", nodeName, filepath.Join(frrBinDir, d),
-			"-N", nodeName, "-f", conf, "-i", filepath.Join(frrDir(), d+".pid"),
+	for _, d := range daemons {
+		_, err := startProc(ns+"-"+d, nil,
+			"ip", "netns", "exec", ns, filepath.Join(frrBinDir, d),
+			"-N", ns, "-f", conf, "-i", filepath.Join(frrDir(ns), d+".pid"),
 			"-P", "0", "--log", "stdout")
 		if err != nil {
 			return err
 		}
 		if err := waitFor(10*time.Second, func() error {
-			_, err := os.Stat(filepath.Join(frrRunDir(), d+".vty"))
+			_, err := os.Stat(filepath.Join(frrRunDir(ns), d+".vty"))
 			return err
 		}); err != nil {
-			return fmt.Errorf("%s did not open its vty socket: %w", d, err)
+			return fmt.Errorf("%s in %s did not open its vty socket: %w", d, ns, err)
 		}
 	}
 	return nil
@@ -99,7 +94,11 @@ func startReloader() (string, error) {
 
 // vtysh runs one command against the node's FRR daemons.
 func vtysh(command string) (string, error) {
-	cmd := exec.Command("vtysh", "-N", nodeName, "-c", command)
+	return vtyshIn(nodeName, command)
+}
+
+func vtyshIn(pathspace, command string) (string, error) {
+	cmd := exec.Command("vtysh", "-N", pathspace, "-c", command)
 	out, err := cmd.Output() // stderr only warns about the missing per-pathspace vtysh.conf
 	if err != nil {
 		return string(out), fmt.Errorf("vtysh -c %q: %w", command, err)
@@ -138,9 +137,9 @@ func nodeRIB() (map[string][]string, error) {
 	return rib, nil
 }
 
-// bfdPeers returns `show bfd peers json` as peer address → status.
-func bfdPeers() (map[string]string, error) {
-	out, err := vtysh("show bfd peers json")
+// bfdPeers returns the pathspace's `show bfd peers json` as peer address → status.
+func bfdPeers(pathspace string) (map[string]string, error) {
+	out, err := vtyshIn(pathspace, "show bfd peers json")
 	if err != nil {
 		return nil, err
 	}

@@ -77,6 +77,7 @@ type receivedRoute struct {
 	LocalPref   *uint32 // nil when the attribute is absent
 	Communities []string
 	Large       []string
+	Paths       int // paths held for this prefix (one per prefix without add-path)
 }
 
 func (r receivedRoute) String() string {
@@ -108,6 +109,7 @@ func (p *bgpPeer) routes() (map[string]receivedRoute, error) {
 						decodeErr = err
 						continue
 					}
+					r.Paths = len(d.Paths)
 					out[r.Prefix] = r
 				}
 			})

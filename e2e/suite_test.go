@@ -35,6 +35,16 @@ const (
 	peerBASN = 64513 // eBGP
 )
 
+// peerBFDConfig makes the peer namespace answer BFD for peer A's address.
+const peerBFDConfig = "hostname " + peerNS + `
+bfd
+ peer ` + nodeIPv4 + ` local-address ` + peerAIPv4 + `
+  receive-interval 300
+  transmit-interval 300
+ exit
+exit
+`
+
 var (
 	// workDir holds logs, pid files, kubeconfig and the files FRR and
 	// frr-k8s exchange. Fixed so that `make e2e-clean` can find pid files.
@@ -106,8 +116,9 @@ var _ = BeforeSuite(func() {
 	By("creating the node and peer network namespaces")
 	Expect(setupNetwork()).To(Succeed())
 
-	By("starting zebra, bgpd and bfdd in the node namespace")
-	Expect(startFRR()).To(Succeed())
+	By("starting zebra, bgpd and bfdd in the node namespace, zebra and bfdd in the peer namespace")
+	Expect(startFRR(nodeName, []string{"zebra", "bgpd", "bfdd"}, "hostname "+nodeName+"\n")).To(Succeed())
+	Expect(startFRR(peerNS, []string{"zebra", "bfdd"}, peerBFDConfig)).To(Succeed())
 	reloaderPidFile, err := startReloader()
 	Expect(err).NotTo(HaveOccurred())
 
@@ -160,8 +171,10 @@ var _ = AfterSuite(func() {
 	By("checking that nothing is left behind")
 	Expect(leftovers()).To(BeEmpty())
 	Expect(alivePids()).To(BeEmpty())
-	_, err := os.Stat(frrRunDir())
-	Expect(errors.Is(err, os.ErrNotExist)).To(BeTrue(), "%s still exists", frrRunDir())
+	for _, ns := range []string{nodeName, peerNS} {
+		_, err := os.Stat(frrRunDir(ns))
+		Expect(errors.Is(err, os.ErrNotExist)).To(BeTrue(), "%s still exists", frrRunDir(ns))
+	}
 })
 
 // cleanup stops everything the suite started; it runs once, from AfterSuite
@@ -185,8 +198,10 @@ func cleanup() []error {
 			}
 		}
 		errs = append(errs, teardownNetwork()...)
-		if err := os.RemoveAll(frrRunDir()); err != nil {
-			errs = append(errs, err)
+		for _, ns := range []string{nodeName, peerNS} {
+			if err := os.RemoveAll(frrRunDir(ns)); err != nil {
+				errs = append(errs, err)
+			}
 		}
 		if createdFRRLog {
 			_ = os.Remove(frrK8sLogFile)
