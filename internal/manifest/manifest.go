@@ -103,7 +103,7 @@ func Load(paths ...string) (*Objects, error) {
 	o := &Objects{}
 	for _, p := range paths {
 		if p == "-" {
-			if err := o.read("<stdin>", os.Stdin); err != nil {
+			if err := o.Read("<stdin>", os.Stdin); err != nil {
 				return nil, err
 			}
 			continue
@@ -149,11 +149,12 @@ func (o *Objects) readFile(path string) error {
 		return err
 	}
 	defer f.Close()
-	return o.read(path, f)
+	return o.Read(path, f)
 }
 
-// Read decodes a multi-document YAML stream; name is used in errors.
-func (o *Objects) read(name string, r io.Reader) error {
+// Read adds the objects of a multi-document YAML stream; name is used in
+// errors.
+func (o *Objects) Read(name string, r io.Reader) error {
 	docs := utilyaml.NewYAMLReader(bufio.NewReader(r))
 	for index := 0; ; index++ {
 		doc, err := docs.Read()

@@ -1,9 +1,7 @@
 package translate
 
 import (
-	"cmp"
 	"net/netip"
-	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -78,23 +76,18 @@ func indexEndpoints(slices []discoveryv1.EndpointSlice) map[types.NamespacedName
 	return out
 }
 
-// handledServices returns the LoadBalancer services of our class, sorted.
-func handledServices(in []corev1.Service, o Options) []*corev1.Service {
+// handledServices keeps the LoadBalancer services of our class.
+func handledServices(in []*corev1.Service, o Options) []*corev1.Service {
 	var out []*corev1.Service
-	for i := range in {
-		s := &in[i]
+	for _, s := range in {
 		class := ""
 		if s.Spec.LoadBalancerClass != nil {
 			class = *s.Spec.LoadBalancerClass
 		}
-		if class != o.LoadBalancerClass || s.Spec.Type != corev1.ServiceTypeLoadBalancer {
-			continue
+		if class == o.LoadBalancerClass && s.Spec.Type == corev1.ServiceTypeLoadBalancer {
+			out = append(out, s)
 		}
-		out = append(out, s)
 	}
-	slices.SortFunc(out, func(a, b *corev1.Service) int {
-		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
-	})
 	return out
 }
 

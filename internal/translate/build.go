@@ -38,6 +38,7 @@ type builder struct {
 	nodes       []*nodeInfo
 	ads         []*advertisement
 	peers       []*peer
+	services    []*corev1.Service // every service, sorted by namespace/name
 	ranges      []poolRange
 	endpoints   map[types.NamespacedName]*endpointInfo
 	adConflicts adPairConflict
@@ -65,7 +66,7 @@ func Build(s Snapshot, o Options) Result {
 		return Result{Objects: b.diag.sorted()}
 	}
 
-	services := handledServices(s.Services, o)
+	services := handledServices(b.services, o)
 	plans := make([]*servicePlan, len(services))
 	for i, svc := range services {
 		plans[i] = b.planService(svc)
@@ -113,17 +114,17 @@ func Build(s Snapshot, o Options) Result {
 // parse validates every object on its own and then across objects.
 func (b *builder) parse(s Snapshot) {
 	d, o := b.diag, b.opts
-	poolObjs := inNamespace(d, o, KindIPAddressPool, s.Pools, func(x *metallbv1beta1.IPAddressPool) *metav1.ObjectMeta { return &x.ObjectMeta })
-	peerObjs := inNamespace(d, o, KindBGPPeer, s.Peers, func(x *metallbv1beta2.BGPPeer) *metav1.ObjectMeta { return &x.ObjectMeta })
-	adObjs := inNamespace(d, o, KindBGPAdvertisement, s.Advertisements, func(x *metallbv1beta1.BGPAdvertisement) *metav1.ObjectMeta { return &x.ObjectMeta })
-	communityObjs := inNamespace(d, o, KindCommunity, s.Communities, func(x *metallbv1beta1.Community) *metav1.ObjectMeta { return &x.ObjectMeta })
-	bfdObjs := inNamespace(d, o, KindBFDProfile, s.BFDProfiles, func(x *metallbv1beta1.BFDProfile) *metav1.ObjectMeta { return &x.ObjectMeta })
+	poolObjs := uniqueObjects(d, o.Namespace, KindIPAddressPool, true, s.Pools, func(x *metallbv1beta1.IPAddressPool) *metav1.ObjectMeta { return &x.ObjectMeta })
+	peerObjs := uniqueObjects(d, o.Namespace, KindBGPPeer, true, s.Peers, func(x *metallbv1beta2.BGPPeer) *metav1.ObjectMeta { return &x.ObjectMeta })
+	adObjs := uniqueObjects(d, o.Namespace, KindBGPAdvertisement, true, s.Advertisements, func(x *metallbv1beta1.BGPAdvertisement) *metav1.ObjectMeta { return &x.ObjectMeta })
+	communityObjs := uniqueObjects(d, o.Namespace, KindCommunity, true, s.Communities, func(x *metallbv1beta1.Community) *metav1.ObjectMeta { return &x.ObjectMeta })
+	bfdObjs := uniqueObjects(d, o.Namespace, KindBFDProfile, true, s.BFDProfiles, func(x *metallbv1beta1.BFDProfile) *metav1.ObjectMeta { return &x.ObjectMeta })
 	secrets := map[string]*corev1.Secret{}
-	for i := range s.Secrets {
-		if sec := &s.Secrets[i]; o.Namespace == "" || sec.Namespace == o.Namespace {
-			secrets[sec.Name] = sec
-		}
+	for _, sec := range uniqueObjects(d, o.Namespace, "Secret", false, s.Secrets, func(x *corev1.Secret) *metav1.ObjectMeta { return &x.ObjectMeta }) {
+		secrets[sec.Name] = sec
 	}
+	b.services = uniqueObjects(d, "", "Service", false, s.Services, func(x *corev1.Service) *metav1.ObjectMeta { return &x.ObjectMeta })
+	nodes := uniqueObjects(d, "", "Node", false, s.Nodes, func(x *corev1.Node) *metav1.ObjectMeta { return &x.ObjectMeta })
 
 	pools := parsePools(d, poolObjs)
 	aliases := parseCommunityAliases(d, communityObjs)
@@ -134,7 +135,7 @@ func (b *builder) parse(s Snapshot) {
 		peerExists[p.ref.Name] = true
 	}
 	b.ads = parseAdvertisements(d, adObjs, pools, aliases, peerExists)
-	b.nodes = b.parseNodes(s.Nodes)
+	b.nodes = b.parseNodes(nodes)
 
 	b.ranges = checkPoolOverlaps(d, pools)
 	checkAggregation(d, b.ads)
@@ -146,10 +147,9 @@ func (b *builder) parse(s Snapshot) {
 	b.numberCommunities()
 }
 
-func (b *builder) parseNodes(in []corev1.Node) []*nodeInfo {
+func (b *builder) parseNodes(in []*corev1.Node) []*nodeInfo {
 	var out []*nodeInfo
-	for i := range in {
-		n := &in[i]
+	for _, n := range in {
 		info := &nodeInfo{
 			name:               n.Name,
 			labels:             labels.Set(n.Labels),
@@ -164,7 +164,6 @@ func (b *builder) parseNodes(in []corev1.Node) []*nodeInfo {
 		}
 		out = append(out, info)
 	}
-	slices.SortFunc(out, func(a, b *nodeInfo) int { return cmp.Compare(a.name, b.name) })
 	return out
 }
 

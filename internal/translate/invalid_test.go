@@ -128,7 +128,7 @@ func TestInvalidConfigurations(t *testing.T) {
 			s.Pools[0].Spec.Addresses = append(s.Pools[0].Spec.Addresses, "198.51.100.250-198.51.101.5")
 		}, []string{"IPAddressPool metallb-system/v4: spec.addresses[1]: addresses 198.51.100.250/31 overlap 198.51.100.0/24 of IPAddressPool metallb-system/v4 spec.addresses[0]"}},
 		{"pool defined twice", func(s *translate.Snapshot) { s.Pools = append(s.Pools, s.Pools[0]) },
-			[]string{`IPAddressPool metallb-system/v4: metadata.name: IPAddressPool "v4" is defined more than once`}},
+			[]string{`IPAddressPool metallb-system/v4: metadata.name: IPAddressPool "v4" is defined 2 times in the input`}},
 
 		// BGPAdvertisement
 		{"aggregationLength too long", func(s *translate.Snapshot) { adSpec(s).AggregationLength = i32(33) },
@@ -286,7 +286,19 @@ func TestInvalidConfigurations(t *testing.T) {
 			addPeer(s, "p3", metallbv1beta2.BGPPeerSpec{MyASN: 64512, DynamicASN: "internal", Interface: "eth1", VRFName: "red"})
 		}, []string{`BGPPeer metallb-system/p3: spec.interface: interface "eth1" in VRF "red" is already used by BGPPeer metallb-system/p2`}},
 		{"peer defined twice", func(s *translate.Snapshot) { s.Peers = append(s.Peers, s.Peers[0]) },
-			[]string{`BGPPeer metallb-system/p1: metadata.name: BGPPeer "p1" is defined more than once in the input`}},
+			[]string{`BGPPeer metallb-system/p1: metadata.name: BGPPeer "p1" is defined 2 times in the input; none of the copies is used`}},
+		{"node defined twice", func(s *translate.Snapshot) {
+			s.Nodes = append(s.Nodes, s.Nodes[0])
+			s.Nodes[1].Labels = map[string]string{"rack": "r2"}
+		}, []string{`Node node-a: metadata.name: Node "node-a" is defined 2 times in the input; none of the copies is used`}},
+		{"service defined twice", func(s *translate.Snapshot) {
+			sharedIPServices(s)
+			s.Services[1].Name = "a"
+		}, []string{`Service default/a: metadata.name: Service "a" is defined 2 times in the input`}},
+		{"secret defined twice", func(s *translate.Snapshot) {
+			s.Secrets = append(s.Secrets, s.Secrets[0])
+			peerSpec(s).PasswordSecret.Name = "auth"
+		}, []string{`Secret metallb-system/auth: metadata.name: Secret "auth" is defined 2 times in the input`}},
 	}
 	if len(cases) < 40 {
 		t.Fatalf("only %d cases", len(cases))

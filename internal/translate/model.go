@@ -125,28 +125,42 @@ func matchesAny(sels []labels.Selector, set labels.Set) bool {
 	return false
 }
 
-// inNamespace sorts the objects of o.Namespace by name and reports objects
-// defined twice (possible with files, not in a cluster).
-func inNamespace[T any](d *diagnostics, o Options, kind string, in []T, meta func(*T) *metav1.ObjectMeta) []*T {
+// uniqueObjects returns the objects of namespace ("" for any) sorted by
+// namespace and name. An object defined twice (possible with files, not in
+// a cluster) is reported, and no copy is used, so that the result does not
+// depend on which copy comes first. Objects of the kinds frrgen reports on
+// (tracked) are registered in d even when valid.
+func uniqueObjects[T any](d *diagnostics, namespace, kind string, tracked bool, in []T, meta func(*T) *metav1.ObjectMeta) []*T {
 	var out []*T
 	for i := range in {
 		m := meta(&in[i])
-		if o.Namespace != "" && m.Namespace != o.Namespace {
+		if namespace != "" && m.Namespace != namespace {
 			continue
 		}
 		out = append(out, &in[i])
 	}
-	slices.SortStableFunc(out, func(a, b *T) int { return cmp.Compare(meta(a).Name, meta(b).Name) })
-	unique := out[:0]
-	for i, obj := range out {
-		m := meta(obj)
-		ref := ObjectRef{Kind: kind, Namespace: m.Namespace, Name: m.Name}
-		if i > 0 && meta(out[i-1]).Name == m.Name && meta(out[i-1]).Namespace == m.Namespace {
-			d.problem(ref, "metadata.name", m.Name, "%s %q is defined more than once in the input", kind, m.Name)
-			continue
+	key := func(x *T) string { return meta(x).Namespace + "/" + meta(x).Name }
+	slices.SortStableFunc(out, func(a, b *T) int { return cmp.Compare(key(a), key(b)) })
+	var unique []*T
+	for i := 0; i < len(out); {
+		j := i + 1
+		for j < len(out) && key(out[j]) == key(out[i]) {
+			j++
 		}
-		d.register(ref, m.Generation)
-		unique = append(unique, obj)
+		m := meta(out[i])
+		ref := refOf(kind, m)
+		switch {
+		case j-i > 1:
+			d.problem(ref, "metadata.name", m.Name, "%s %q is defined %d times in the input; none of the copies is used", kind, m.Name, j-i)
+		case m.Name == "":
+			d.problem(ref, "metadata.name", "", "the %s has no name", kind)
+		default:
+			if tracked {
+				d.register(ref, m.Generation)
+			}
+			unique = append(unique, out[i])
+		}
+		i = j
 	}
 	return unique
 }

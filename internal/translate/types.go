@@ -98,7 +98,12 @@ type ObjectRef struct {
 	Name      string
 }
 
-func (r ObjectRef) String() string { return r.Kind + " " + r.Namespace + "/" + r.Name }
+func (r ObjectRef) String() string {
+	if r.Namespace == "" { // cluster-scoped, e.g. a Node defined twice in a file
+		return r.Kind + " " + r.Name
+	}
+	return r.Kind + " " + r.Namespace + "/" + r.Name
+}
 
 // Problem is one reason an object cannot be used.
 type Problem struct {
