@@ -112,7 +112,8 @@ func statusCauses(err error) []metav1.StatusCause {
 }
 
 // expectRejected asserts an Invalid (422) error with a cause on field whose
-// message contains fragment.
+// message contains fragment, and no cause that is a CEL evaluation error
+// (such as a type conversion error) rather than a message for the user.
 func expectRejected(err error, field, fragment string) {
 	GinkgoHelper()
 	Expect(err).To(HaveOccurred(), "the apiserver accepted the object")
@@ -121,6 +122,8 @@ func expectRejected(err error, field, fragment string) {
 		HaveField("Field", field),
 		HaveField("Message", ContainSubstring(fragment)),
 	)), "error %q has no cause on %s containing %q", err, field, fragment)
+	Expect(statusCauses(err)).NotTo(ContainElement(HaveField("Message", ContainSubstring("evaluating rule"))),
+		"a CEL rule failed to evaluate instead of reporting the mistake: %v", err)
 }
 
 var _ = Describe("admission of metallb.io objects", func() {
@@ -217,9 +220,15 @@ var _ = Describe("admission of metallb.io objects", func() {
 		Entry("serviceSelectors with aggregationLengthV6 64", advertisement(set("aggregationLengthV6", 64), set("serviceSelectors", selector("app", "web"))), "spec.serviceSelectors", "aggregationLengthV6 (128)"),
 		// Timers.
 		Entry("holdTime 2s", peer(set("holdTime", "2s")), "spec.holdTime", "invalid holdTime 2s: must be 0 or at least 3s"),
+		Entry("holdTime 500ms", peer(set("holdTime", "500ms")), "spec.holdTime", "invalid holdTime 500ms: must be 0 or at least 3s"),
+		Entry("holdTime -3s", peer(set("holdTime", "-3s")), "spec.holdTime", "invalid holdTime -3s"),
+		Entry("holdTime not a duration", peer(set("holdTime", "3 seconds")), "spec.holdTime", "invalid holdTime 3 seconds: must be 0 or at least 3s, written as a duration"),
+		Entry("keepaliveTime negative", peer(set("holdTime", "3s"), set("keepaliveTime", "-1s")), "spec.keepaliveTime", "invalid keepaliveTime -1s: must be a duration such as 30s, not negative"),
+		Entry("keepaliveTime not a duration", peer(set("keepaliveTime", "often")), "spec.keepaliveTime", "invalid keepaliveTime often: must be a duration"),
+		Entry("connectTime not a duration", peer(set("connectTime", "1 second")), "spec.connectTime", "invalid connectTime 1 second: must be a duration"),
 		Entry("keepaliveTime greater than holdTime", peer(set("holdTime", "3s"), set("keepaliveTime", "4s")), "spec.keepaliveTime", "keepaliveTime 4s must not be greater than holdTime 3s"),
 		Entry("keepaliveTime 500ms alone", peer(set("keepaliveTime", "500ms")), "spec.keepaliveTime", "invalid keepaliveTime 500ms"),
-		Entry("connectTime 0s", peer(set("connectTime", "0s")), "spec.connectTime", "invalid connectTime 0s: must be between 1s and 65535s"),
+		Entry("connectTime 0s", peer(set("connectTime", "0s")), "spec.connectTime", "invalid connectTime 0s: must be a duration between 1s and 65535s"),
 		Entry("connectTime 1.5s", peer(set("connectTime", "1.5s")), "spec.connectTime", "invalid connectTime 1.5s: must be a whole number of seconds"),
 		Entry("connectTime 65536s", peer(set("connectTime", "65536s")), "spec.connectTime", "invalid connectTime 65536s"),
 		// iBGP.

@@ -27,13 +27,16 @@ const (
 // +kubebuilder:validation:XValidation:rule="(has(self.peerASN) && self.peerASN != 0) || (has(self.dynamicASN) && size(self.dynamicASN) > 0)",message="one of peerASN and dynamicASN must be set",fieldPath=".peerASN"
 // +kubebuilder:validation:XValidation:rule="!(has(self.password) && size(self.password) > 0 && has(self.passwordSecret) && has(self.passwordSecret.name) && size(self.passwordSecret.name) > 0)",message="password and passwordSecret are mutually exclusive: set only one of them",fieldPath=".passwordSecret"
 // +kubebuilder:validation:XValidation:rule="!(has(self.ebgpMultiHop) && self.ebgpMultiHop && has(self.peerASN) && self.peerASN == self.myASN)",message="ebgpMultiHop cannot be set for an iBGP peer (peerASN equal to myASN)",fieldPath=".ebgpMultiHop"
-// +kubebuilder:validation:XValidation:rule="!has(self.holdTime) || !has(self.keepaliveTime) || duration(self.keepaliveTime) <= duration(self.holdTime)",messageExpression="'keepaliveTime ' + self.keepaliveTime + ' must not be greater than holdTime ' + self.holdTime",fieldPath=".keepaliveTime"
-// +kubebuilder:validation:XValidation:rule="has(self.holdTime) || !has(self.keepaliveTime) || duration(self.keepaliveTime) == duration('0s') || duration(self.keepaliveTime) >= duration('1s')",messageExpression="'invalid keepaliveTime ' + self.keepaliveTime + ': without holdTime it must be 0 or at least 1s (the derived holdTime, 3 x keepaliveTime, must be 0 or at least 3s)'",fieldPath=".keepaliveTime"
+// +kubebuilder:validation:XValidation:rule="!has(self.holdTime) || !has(self.keepaliveTime) || !self.holdTime.matches('^[-+]?(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|ms|s|m|h))+)$') || !self.keepaliveTime.matches('^[-+]?(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|ms|s|m|h))+)$') || duration(self.keepaliveTime) <= duration(self.holdTime)",messageExpression="'keepaliveTime ' + self.keepaliveTime + ' must not be greater than holdTime ' + self.holdTime",fieldPath=".keepaliveTime"
+// +kubebuilder:validation:XValidation:rule="has(self.holdTime) || !has(self.keepaliveTime) || !self.keepaliveTime.matches('^[-+]?(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|ms|s|m|h))+)$') || duration(self.keepaliveTime) == duration('0s') || duration(self.keepaliveTime) >= duration('1s')",messageExpression="'invalid keepaliveTime ' + self.keepaliveTime + ': without holdTime it must be 0 or at least 1s (the derived holdTime, 3 x keepaliveTime, must be 0 or at least 3s)'",fieldPath=".keepaliveTime"
 // +kubebuilder:validation:XValidation:rule="(has(self.enableGracefulRestart) && self.enableGracefulRestart) == (has(oldSelf.enableGracefulRestart) && oldSelf.enableGracefulRestart)",message="enableGracefulRestart cannot be changed after creation",fieldPath=".enableGracefulRestart"
 type BGPPeerSpec struct {
 	// The rules above treat an empty string as unset. They test size() rather
 	// than compare with an empty string literal: gofmt rewrites two apostrophes
 	// in a doc comment into a typographic quote, which would break the rule.
+	// Durations are matched against Go's duration syntax before duration()
+	// parses them, so a malformed one gets a message naming the field instead
+	// of a CEL type conversion error.
 
 	// MyASN is the AS number of the node's end of the session.
 	// +kubebuilder:validation:Minimum=1
@@ -94,21 +97,22 @@ type BGPPeerSpec struct {
 	// +optional
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:MaxLength=32
-	// +kubebuilder:validation:XValidation:rule="duration(self).getSeconds() == 0 || duration(self).getSeconds() >= 3",messageExpression="'invalid holdTime ' + self + ': must be 0 or at least 3s'"
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[-+]?(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|ms|s|m|h))+)$') && (duration(self) == duration('0s') || duration(self) >= duration('3s'))",messageExpression="'invalid holdTime ' + self + ': must be 0 or at least 3s, written as a duration such as 90s or 1m30s'"
 	HoldTime *metav1.Duration `json:"holdTime,omitempty"`
 
 	// KeepaliveTime is the BGP keepalive interval; at most holdTime.
 	// +optional
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[-+]?(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|ms|s|m|h))+)$') && duration(self) >= duration('0s')",messageExpression="'invalid keepaliveTime ' + self + ': must be a duration such as 30s, not negative'"
 	KeepaliveTime *metav1.Duration `json:"keepaliveTime,omitempty"`
 
 	// ConnectTime is how long BGP waits between connection attempts.
 	// +optional
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:MaxLength=32
-	// +kubebuilder:validation:XValidation:rule="duration(self).getSeconds() >= 1 && duration(self).getSeconds() <= 65535",messageExpression="'invalid connectTime ' + self + ': must be between 1s and 65535s'"
-	// +kubebuilder:validation:XValidation:rule="duration(self).getMilliseconds() % 1000 == 0",messageExpression="'invalid connectTime ' + self + ': must be a whole number of seconds'"
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[-+]?(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|ms|s|m|h))+)$') && duration(self).getSeconds() >= 1 && duration(self).getSeconds() <= 65535",messageExpression="'invalid connectTime ' + self + ': must be a duration between 1s and 65535s'"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^[-+]?(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|ms|s|m|h))+)$') || duration(self).getMilliseconds() % 1000 == 0",messageExpression="'invalid connectTime ' + self + ': must be a whole number of seconds'"
 	ConnectTime *metav1.Duration `json:"connectTime,omitempty"`
 
 	// RouterID is the BGP router ID; every peer of a node must use the same one.
