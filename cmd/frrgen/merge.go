@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"slices"
 	"strings"
 
 	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/frrgen/frrgen/internal/manifest"
 	"github.com/frrgen/frrgen/internal/merge"
+	"github.com/frrgen/frrgen/internal/translate"
 )
 
 func init() { subcommands = append(subcommands, newMergeCommand) }
@@ -181,4 +183,65 @@ func blockStyle(n *yamlv3.Node) {
 	for _, c := range n.Content {
 		blockStyle(c)
 	}
+}
+
+// writeEffectiveConfigs is `frrgen render --effective`: each generated
+// config merged, as frr-k8s would on its node, with the user
+// FRRConfigurations and Secrets of the input. Nodes that merge are printed;
+// every conflict goes to stderr and makes the exit status 2.
+func writeEffectiveConfigs(stdout, stderr io.Writer, generated []frrv1beta1.FRRConfiguration, result translate.Result,
+	objs *manifest.Objects, opts translate.Options, format string) error {
+	// Our own configs in the input (a dump of the cluster, say) are replaced
+	// by the generated ones.
+	var users []frrv1beta1.FRRConfiguration
+	for _, c := range inNamespace(objs.FRRConfigurations, opts.FRRK8sNamespace, stderr) {
+		if c.Labels[translate.LabelManagedBy] != translate.ManagedByValue {
+			users = append(users, c)
+		}
+	}
+	secrets := slices.Clone(objs.Secrets)
+	for _, m := range result.PasswordSecrets {
+		for _, s := range objs.Secrets {
+			if s.Namespace == opts.Namespace && s.Name == m.SourceName {
+				mirror := *s.DeepCopy()
+				mirror.Namespace, mirror.Name = opts.FRRK8sNamespace, m.Name
+				secrets = append(secrets, mirror)
+			}
+		}
+	}
+
+	var printed []nodeEffective
+	conflicts := 0
+	for _, ours := range generated {
+		node := ours.Annotations[translate.AnnotationNode]
+		nodeLabels := map[string]string{"kubernetes.io/hostname": node}
+		for _, n := range objs.Nodes {
+			if n.Name == node {
+				maps.Copy(nodeLabels, n.Labels)
+			}
+		}
+		configs := []frrv1beta1.FRRConfiguration{ours}
+		for _, u := range users {
+			if u.Name != ours.Name {
+				configs = append(configs, u)
+			}
+		}
+		effective, warnings, conflict := merge.ForNode(configs, nodeLabels, secrets)
+		for _, w := range warnings {
+			fmt.Fprintf(stderr, "warning: node %s: %s\n", node, w)
+		}
+		if conflict != nil {
+			fmt.Fprintf(stderr, "error: node %s: %s\n", node, conflict.Message)
+			conflicts++
+			continue
+		}
+		printed = append(printed, nodeEffective{Node: node, Effective: effective})
+	}
+	if err := writeEffective(stdout, printed, format); err != nil {
+		return err
+	}
+	if conflicts > 0 {
+		return &exitError{code: exitConflict, err: fmt.Errorf("%d node(s) have conflicting FRRConfigurations", conflicts)}
+	}
+	return nil
 }

@@ -281,3 +281,137 @@ routers:
 		t.Errorf("output:\n%s\nwant:\n%s", stdout, want)
 	}
 }
+
+// renderInput is a seed-like cluster: one peer (with a password from a
+// Secret), one announced service on node-a.
+const renderInput = `apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: {name: peer, namespace: metallb-system}
+spec:
+  myASN: 64512
+  peerASN: 64512
+  peerAddress: 172.30.0.3
+  passwordSecret: {name: bgp-auth}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: bgp-auth, namespace: metallb-system}
+type: kubernetes.io/basic-auth
+stringData: {username: bgp, password: s3cret}
+---
+apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: first-pool, namespace: metallb-system}
+spec:
+  addresses: [198.51.100.10/24]
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: {name: plain, namespace: metallb-system}
+spec:
+  ipAddressPools: [first-pool]
+---
+apiVersion: v1
+kind: Node
+metadata:
+  name: node-a
+  labels: {kubernetes.io/hostname: node-a, zone: a}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default}
+spec:
+  type: LoadBalancer
+  ports: [{port: 80}]
+status:
+  loadBalancer:
+    ingress: [{ip: 198.51.100.10}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: web-x
+  namespace: default
+  labels: {kubernetes.io/service-name: web}
+addressType: IPv4
+endpoints:
+- addresses: [10.244.0.3]
+  nodeName: node-a
+`
+
+// renderUser is a user config in the frr-k8s namespace receiving from the
+// peer; extra lines are added to its neighbor.
+func renderUser(extra ...string) string {
+	return strings.Replace(mergeUser("with-recv", extra...), "asn: 64513", "asn: 64512", 1)
+}
+
+func TestRenderEffective(t *testing.T) {
+	cases := []struct {
+		name        string
+		user        string
+		wantCode    int
+		wantConfigs []string
+		wantStderr  string
+	}{
+		{
+			name:        "without user configs the effective config is ours",
+			wantConfigs: []string{"frr-k8s-system/frrgen-node-a"},
+		},
+		{
+			name:        "a user config with the same password (ours from the mirrored Secret) merges",
+			user:        renderUser(),
+			wantConfigs: []string{"frr-k8s-system/frrgen-node-a", "frr-k8s-system/with-recv"},
+		},
+		{
+			name:       "a user config with another hold time is a conflict",
+			user:       renderUser("holdTime: 90s", "keepaliveTime: 30s"),
+			wantCode:   2,
+			wantStderr: "error: node node-a: FRRConfiguration frr-k8s-system/with-recv conflicts with frr-k8s-system/frrgen-node-a on neighbor 172.30.0.3 (default VRF): holdTime 90s vs 180s (unset)",
+		},
+		{
+			name:       "a user config with another password is a conflict",
+			user:       strings.Replace(renderUser(), "password: s3cret", "password: other", 1),
+			wantCode:   2,
+			wantStderr: "conflicts with frr-k8s-system/frrgen-node-a on neighbor 172.30.0.3 (default VRF): password differs (values not shown)",
+		},
+		{
+			name: "a stale config of ours in the input is replaced by the generated one",
+			user: `apiVersion: frrk8s.metallb.io/v1beta1
+kind: FRRConfiguration
+metadata:
+  name: frrgen-old
+  namespace: frr-k8s-system
+  labels: {app.kubernetes.io/managed-by: frrgen}
+spec:
+  bgp:
+    routers: [{asn: 65000}]
+`,
+			wantConfigs: []string{"frr-k8s-system/frrgen-node-a"},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := writeFiles(t, map[string]string{"cluster.yaml": renderInput, "user.yaml": tc.user})
+			stdout, stderr, code := runFrrgen(t, "render", "-f", dir, "--effective")
+			if code != tc.wantCode {
+				t.Fatalf("exit status %d, want %d; stderr:\n%s", code, tc.wantCode, stderr)
+			}
+			if !strings.Contains(stderr, tc.wantStderr) {
+				t.Errorf("stderr does not contain %q:\n%s", tc.wantStderr, stderr)
+			}
+			if tc.wantCode != 0 {
+				return
+			}
+			var got printedEffective
+			if err := yaml.Unmarshal([]byte(stdout), &got); err != nil {
+				t.Fatalf("output is not YAML: %v\n%s", err, stdout)
+			}
+			if got.Node != "node-a" || strings.Join(got.Configs, " ") != strings.Join(tc.wantConfigs, " ") {
+				t.Fatalf("printed node %q with configs %v, want node-a with %v", got.Node, got.Configs, tc.wantConfigs)
+			}
+			if n := got.Routers[0].Neighbors[0]; n.ID != "172.30.0.3" || !n.HasPassword || n.Receive.All != (tc.user != "" && len(tc.wantConfigs) == 2) {
+				t.Errorf("neighbor printed as %+v", n)
+			}
+		})
+	}
+}
