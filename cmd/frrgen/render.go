@@ -27,6 +27,7 @@ type renderFlags struct {
 	ignoreExcludeLB bool
 	speakerSelector string
 	namePrefix      string
+	effective       bool
 }
 
 func newRenderCommand() *cobra.Command {
@@ -54,6 +55,7 @@ invalid.`,
 	fl.BoolVar(&f.ignoreExcludeLB, "ignore-exclude-lb", false, "announce from nodes labelled node.kubernetes.io/exclude-from-external-load-balancers too")
 	fl.StringVar(&f.speakerSelector, "speaker-node-selector", "", "label selector of the speaker nodes (empty: all nodes)")
 	fl.StringVar(&f.namePrefix, "name-prefix", "frrgen-", "prefix of the FRRConfiguration names")
+	fl.BoolVar(&f.effective, "effective", false, "print each node's effective frr-k8s configuration: ours merged with the input's FRRConfigurations (exit status 2 on a conflict)")
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
 }
@@ -101,7 +103,9 @@ func runRender(f *renderFlags, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	// --effective (merge with the user FRRConfigurations of the node) plugs in here.
+	if f.effective {
+		return writeEffectiveConfigs(stdout, stderr, configs, result, objs, opts, f.output)
+	}
 	return manifest.Write(stdout, configs, f.output)
 }
 
