@@ -63,6 +63,12 @@ $(BIN)/etcd: hack/envtest/go.mod
 	@echo ">> building etcd from the Go module proxy"
 	cd hack/envtest && go build -o $@.tmp -ldflags '-s -w' go.etcd.io/etcd/server/v3 && mv $@.tmp $@
 
+##@ Demo
+
+.PHONY: demo
+demo: envtest-assets build ## Run frrgen on a local control plane with the seed examples (no cluster needed).
+	$(BIN)/frrgen demo
+
 ##@ Test
 
 .PHONY: test

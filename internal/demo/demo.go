@@ -1,0 +1,441 @@
+// Package demo runs frrgen end to end on a throw-away control plane: a real
+// kube-apiserver and etcd, the CRDs, three nodes, the seed examples from
+// config/samples and two LoadBalancer services, with the controller running
+// in-process. It prints what frr-k8s would receive, then shows how a mistake
+// is reported and recovered from. `frrgen demo` and `make demo` call Run.
+package demo
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/go-logr/logr"
+	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/wait"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/yaml"
+
+	metallbv1beta1 "github.com/frrgen/frrgen/api/v1beta1"
+	"github.com/frrgen/frrgen/controllers"
+	"github.com/frrgen/frrgen/internal/summary"
+	"github.com/frrgen/frrgen/internal/testenv"
+	"github.com/frrgen/frrgen/internal/translate"
+)
+
+const (
+	metallbNamespace = "metallb-system"
+	frrk8sNamespace  = "frr-k8s-system"
+	fieldOwner       = "frrgen-demo"
+	// shownNode is the node whose FRRConfiguration is printed as YAML.
+	shownNode = "hosta"
+	// mistakeAdvertisement is the BGPAdvertisement the demo breaks and fixes.
+	mistakeAdvertisement = "local"
+	mistakeAlias         = "no-advertize"
+)
+
+// samples are the seed examples the demo applies, from config/samples. They
+// form one consistent configuration (the seed page reuses object names across
+// examples, so not every sample can be applied together).
+var samples = []string{
+	"metallb.io_v1beta1_ipaddresspool_first-pool.yaml",
+	"metallb.io_v1beta1_bgpadvertisement_local.yaml",
+	"metallb.io_v1beta1_bgpadvertisement_external.yaml",
+	"metallb.io_v1beta1_community_communities.yaml",
+	"metallb.io_v1beta2_bgppeer_example-node-selectors.yaml",
+}
+
+//go:embed cluster.yaml
+var clusterYAML []byte
+
+// Options change what Run does.
+type Options struct {
+	// Keep leaves the control plane and the controller running after the tour,
+	// writes a kubeconfig and waits for ctx to be cancelled (Ctrl-C).
+	Keep bool
+	// Timeout bounds each wait for the controller.
+	Timeout time.Duration
+}
+
+// Run performs the tour, writing to out. It always stops what it started,
+// also when ctx is cancelled.
+func Run(ctx context.Context, out io.Writer, opts Options) (err error) {
+	if opts.Timeout == 0 {
+		opts.Timeout = time.Minute
+	}
+	say := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
+
+	say(">> starting kube-apiserver and etcd on 127.0.0.1 (from bin/; first run after a build takes ~20s)")
+	env, err := testenv.Start()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		say(">> stopping the controller, kube-apiserver and etcd")
+		if stopErr := env.Stop(); stopErr != nil && err == nil {
+			err = stopErr
+		}
+	}()
+	c := env.Client
+
+	say(">> creating namespaces, 3 nodes and 2 LoadBalancer services")
+	for _, ns := range []string{metallbNamespace, frrk8sNamespace} {
+		if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+			return fmt.Errorf("creating namespace %s: %w", ns, err)
+		}
+	}
+	if err := applyDocuments(ctx, c, "cluster.yaml", clusterYAML); err != nil {
+		return err
+	}
+
+	ctrlCtx, stopController := context.WithCancel(ctx)
+	controllerDone, err := startController(ctrlCtx, env)
+	if err != nil {
+		stopController()
+		return err
+	}
+	defer func() {
+		stopController()
+		if ctrlErr := <-controllerDone; ctrlErr != nil && err == nil {
+			err = fmt.Errorf("controller: %w", ctrlErr)
+		}
+	}()
+
+	say(">> applying the seed examples from config/samples:")
+	for _, name := range samples {
+		say("     %s", name)
+		data, err := os.ReadFile(filepath.Join(env.RepoRoot, "config", "samples", name))
+		if err != nil {
+			return err
+		}
+		if err := applyDocuments(ctx, c, name, data); err != nil {
+			return err
+		}
+	}
+
+	say(">> waiting for frrgen to write one FRRConfiguration per node")
+	configs, err := waitForConvergence(ctx, c, []string{"hosta", "hostb", "hostc"}, opts.Timeout)
+	if err != nil {
+		return err
+	}
+	say("")
+	say("== What each node's frr-k8s receives ==")
+	if err := summary.Table(out, configs); err != nil {
+		return err
+	}
+	say("")
+	say("== FRRConfiguration of %s ==", shownNode)
+	if err := printConfigYAML(out, configs, shownNode); err != nil {
+		return err
+	}
+
+	if err := showMistakeAndFix(ctx, c, out, configs, opts.Timeout); err != nil {
+		return err
+	}
+
+	if opts.Keep {
+		return keepRunning(ctx, env, out)
+	}
+	return nil
+}
+
+// startController runs frrgen's manager in-process, as `frrgen controller`
+// would with default flags and without leader election.
+func startController(ctx context.Context, env *testenv.Env) (<-chan error, error) {
+	// The tour prints its own story; the controller's logs would drown it.
+	log.SetLogger(logr.Discard())
+	options := translate.Options{
+		Namespace:           metallbNamespace,
+		FRRK8sNamespace:     frrk8sNamespace,
+		SpeakerNodeSelector: labels.Everything(),
+		NamePrefix:          "frrgen-",
+	}
+	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
+		Scheme:                 controllers.Scheme(),
+		Cache:                  controllers.CacheOptions(options),
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating the manager: %w", err)
+	}
+	if err := controllers.Setup(ctx, mgr, options); err != nil {
+		return nil, fmt.Errorf("setting up the controllers: %w", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	return done, nil
+}
+
+// waitForConvergence waits until every node has its FRRConfiguration and two
+// reads a second apart agree, then returns the configurations sorted by node.
+func waitForConvergence(ctx context.Context, c client.Client, nodes []string, timeout time.Duration) ([]frrv1beta1.FRRConfiguration, error) {
+	var last []frrv1beta1.FRRConfiguration
+	err := wait.PollUntilContextTimeout(ctx, time.Second, timeout, true, func(ctx context.Context) (bool, error) {
+		current, err := ourConfigs(ctx, c)
+		if err != nil {
+			return false, err
+		}
+		stable := len(current) == len(nodes) && sameSpecs(last, current)
+		last = current
+		return stable, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("frrgen did not write a stable FRRConfiguration for each of %v within %s (have %d): %w", nodes, timeout, len(last), err)
+	}
+	return last, nil
+}
+
+func ourConfigs(ctx context.Context, c client.Client) ([]frrv1beta1.FRRConfiguration, error) {
+	var list frrv1beta1.FRRConfigurationList
+	if err := c.List(ctx, &list, client.InNamespace(frrk8sNamespace),
+		client.MatchingLabels{translate.LabelManagedBy: translate.ManagedByValue}); err != nil {
+		return nil, err
+	}
+	sort.Slice(list.Items, func(i, j int) bool {
+		return summary.NodeOf(&list.Items[i]) < summary.NodeOf(&list.Items[j])
+	})
+	return list.Items, nil
+}
+
+func sameSpecs(a, b []frrv1beta1.FRRConfiguration) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Name != b[i].Name || !equality.Semantic.DeepEqual(a[i].Spec, b[i].Spec) {
+			return false
+		}
+	}
+	return true
+}
+
+func printConfigYAML(out io.Writer, configs []frrv1beta1.FRRConfiguration, node string) error {
+	for i := range configs {
+		if summary.NodeOf(&configs[i]) != node {
+			continue
+		}
+		shown := configs[i].DeepCopy()
+		// Server-managed metadata is noise for a reader.
+		shown.ObjectMeta = metav1.ObjectMeta{
+			Name: shown.Name, Namespace: shown.Namespace,
+			Labels: shown.Labels, Annotations: shown.Annotations,
+		}
+		shown.APIVersion, shown.Kind = frrv1beta1.GroupVersion.String(), "FRRConfiguration"
+		data, err := yaml.Marshal(struct {
+			APIVersion string                          `json:"apiVersion"`
+			Kind       string                          `json:"kind"`
+			Metadata   metav1.ObjectMeta               `json:"metadata"`
+			Spec       frrv1beta1.FRRConfigurationSpec `json:"spec"`
+		}{shown.APIVersion, shown.Kind, shown.ObjectMeta, shown.Spec})
+		if err != nil {
+			return err
+		}
+		_, err = out.Write(data)
+		return err
+	}
+	return fmt.Errorf("no FRRConfiguration for node %s", node)
+}
+
+// showMistakeAndFix breaks the "local" advertisement with an unknown
+// community alias, shows the condition and Event frrgen produces and that no
+// node configuration changed, then restores the advertisement.
+func showMistakeAndFix(ctx context.Context, c client.Client, out io.Writer, before []frrv1beta1.FRRConfiguration, timeout time.Duration) error {
+	say := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
+	key := client.ObjectKey{Namespace: metallbNamespace, Name: mistakeAdvertisement}
+
+	var adv metallbv1beta1.BGPAdvertisement
+	if err := c.Get(ctx, key, &adv); err != nil {
+		return err
+	}
+	original := append([]metallbv1beta1.CommunityRef(nil), adv.Spec.Communities...)
+
+	say("")
+	say("== A mistake: BGPAdvertisement %s uses the unknown community alias %q ==", mistakeAdvertisement, mistakeAlias)
+	if err := setCommunities(ctx, c, key, []metallbv1beta1.CommunityRef{mistakeAlias}); err != nil {
+		return err
+	}
+	cond, err := waitForValid(ctx, c, key, metav1.ConditionFalse, timeout)
+	if err != nil {
+		return err
+	}
+	say("condition  Valid=%s reason=%s", cond.Status, cond.Reason)
+	say("           %s", cond.Message)
+	if event, err := latestEvent(ctx, c, key, timeout); err == nil {
+		say("event      %s %s: %s", event.Type, event.Reason, event.Message)
+	} else {
+		say("event      (none found: %v)", err)
+	}
+	after, err := ourConfigs(ctx, c)
+	if err != nil {
+		return err
+	}
+	if sameSpecs(before, after) {
+		say("FRRConfigurations: unchanged — every node keeps its last good configuration")
+	} else {
+		say("FRRConfigurations: CHANGED (unexpected: invalid input must not reach the nodes)")
+	}
+
+	say("")
+	say("== The fix: restore the communities ==")
+	if err := setCommunities(ctx, c, key, original); err != nil {
+		return err
+	}
+	cond, err = waitForValid(ctx, c, key, metav1.ConditionTrue, timeout)
+	if err != nil {
+		return err
+	}
+	say("condition  Valid=%s reason=%s", cond.Status, cond.Reason)
+	return nil
+}
+
+func setCommunities(ctx context.Context, c client.Client, key client.ObjectKey, communities []metallbv1beta1.CommunityRef) error {
+	var adv metallbv1beta1.BGPAdvertisement
+	if err := c.Get(ctx, key, &adv); err != nil {
+		return err
+	}
+	patch := client.MergeFrom(adv.DeepCopy())
+	adv.Spec.Communities = communities
+	return c.Patch(ctx, &adv, patch)
+}
+
+// waitForValid waits until the object's Valid condition has the status and
+// describes its current generation.
+func waitForValid(ctx context.Context, c client.Client, key client.ObjectKey, status metav1.ConditionStatus, timeout time.Duration) (*metav1.Condition, error) {
+	var found *metav1.Condition
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+		var adv metallbv1beta1.BGPAdvertisement
+		if err := c.Get(ctx, key, &adv); err != nil {
+			return false, err
+		}
+		cond := meta.FindStatusCondition(adv.Status.Conditions, metallbv1beta1.ConditionValid)
+		if cond == nil || cond.Status != status || cond.ObservedGeneration != adv.Generation {
+			return false, nil
+		}
+		found = cond
+		return true, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("BGPAdvertisement %s never got Valid=%s: %w", key, status, err)
+	}
+	return found, nil
+}
+
+// latestEvent returns the newest Warning Event about the object.
+func latestEvent(ctx context.Context, c client.Client, key client.ObjectKey, timeout time.Duration) (*corev1.Event, error) {
+	var found *corev1.Event
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+		var events corev1.EventList
+		if err := c.List(ctx, &events, client.InNamespace(key.Namespace)); err != nil {
+			return false, err
+		}
+		for i := range events.Items {
+			e := &events.Items[i]
+			if e.InvolvedObject.Name != key.Name || e.InvolvedObject.Kind != "BGPAdvertisement" || e.Type != corev1.EventTypeWarning {
+				continue
+			}
+			if found == nil || e.LastTimestamp.After(found.LastTimestamp.Time) {
+				found = e
+			}
+		}
+		return found != nil, nil
+	})
+	return found, err
+}
+
+// keepRunning writes a kubeconfig for the running control plane and waits
+// for ctx to end.
+func keepRunning(ctx context.Context, env *testenv.Env, out io.Writer) error {
+	dir, err := os.MkdirTemp("", "frrgen-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "kubeconfig")
+	if err := writeKubeconfig(env.Config, path); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\n>> the control plane and frrgen keep running; explore with:\n     export KUBECONFIG=%s\n     kubectl get bgppeers,bgpadvertisements -A\n     kubectl get frrconfigurations -n %s -o yaml\n   press Ctrl-C to stop everything\n", path, frrk8sNamespace)
+	<-ctx.Done()
+	return nil
+}
+
+// applyDocuments server-side-applies every YAML document of data, the way
+// `kubectl apply --server-side` would; a status in the document (Services'
+// ingress IPs) is applied to the status subresource afterwards.
+func applyDocuments(ctx context.Context, c client.Client, name string, data []byte) error {
+	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	for i := 0; ; i++ {
+		doc, err := reader.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: document %d: %w", name, i, err)
+		}
+		if len(bytes.TrimSpace(doc)) == 0 {
+			continue
+		}
+		obj := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal(doc, &obj.Object); err != nil {
+			return fmt.Errorf("%s: document %d: %w", name, i, err)
+		}
+		if len(obj.Object) == 0 {
+			continue
+		}
+		status, hasStatus := obj.Object["status"]
+		delete(obj.Object, "status")
+		if err := c.Patch(ctx, obj, client.Apply, client.FieldOwner(fieldOwner), client.ForceOwnership); err != nil {
+			return fmt.Errorf("%s: applying %s %s: %w", name, obj.GetKind(), obj.GetName(), describeAPIError(err))
+		}
+		if hasStatus {
+			obj.Object["status"] = status
+			obj.SetManagedFields(nil)
+			obj.SetResourceVersion("")
+			if err := c.Status().Patch(ctx, obj, client.Apply, client.FieldOwner(fieldOwner), client.ForceOwnership); err != nil {
+				return fmt.Errorf("%s: applying the status of %s %s: %w", name, obj.GetKind(), obj.GetName(), err)
+			}
+		}
+	}
+}
+
+func describeAPIError(err error) error {
+	if status, ok := err.(apierrors.APIStatus); ok {
+		return errors.New(strings.TrimSpace(status.Status().Message))
+	}
+	return err
+}
+
+// writeKubeconfig writes a kubeconfig with the credentials of cfg, so that
+// kubectl can reach the demo's apiserver.
+func writeKubeconfig(cfg *rest.Config, path string) error {
+	kc := clientcmdapi.NewConfig()
+	kc.Clusters["frrgen-demo"] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthorityData: cfg.CAData}
+	kc.AuthInfos["frrgen-demo"] = &clientcmdapi.AuthInfo{ClientCertificateData: cfg.CertData, ClientKeyData: cfg.KeyData, Token: cfg.BearerToken}
+	kc.Contexts["frrgen-demo"] = &clientcmdapi.Context{Cluster: "frrgen-demo", AuthInfo: "frrgen-demo"}
+	kc.CurrentContext = "frrgen-demo"
+	return clientcmd.WriteToFile(*kc, path)
+}
