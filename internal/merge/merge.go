@@ -196,7 +196,7 @@ func (m *merger) addRouter(from types.NamespacedName, r routerDraft) *Conflict {
 			state.neighbors[n.session.ID] = newNeighborState(from, n)
 			continue
 		}
-		if conflict := m.mergeNeighbor(existing, from, r.vrf, n); conflict != nil {
+		if conflict := mergeNeighbor(existing, from, r.vrf, n); conflict != nil {
 			return conflict
 		}
 	}
@@ -281,7 +281,7 @@ func orUnset(s string) string {
 	return s
 }
 
-func (m *merger) mergeNeighbor(existing *neighborState, from types.NamespacedName, vrf string, n neighborDraft) *Conflict {
+func mergeNeighbor(existing *neighborState, from types.NamespacedName, vrf string, n neighborDraft) *Conflict {
 	where := fmt.Sprintf("neighbor %s (%s)", n.session.ID, vrfLabel(vrf))
 	for _, f := range sessionFields {
 		key := f.key

@@ -1,6 +1,18 @@
 // Package merge re-implements, as pure functions, how frr-k8s v0.0.21 merges
 // every FRRConfiguration that selects a node into one effective
 // configuration, so that frrgen can predict a conflict before writing.
+//
+// Where frr-k8s is not deterministic, or where we had to choose:
+//   - enableGracefulRestart is not compared by frr-k8s: the neighbor read
+//     first wins, in random order. We assume true when any config enables
+//     it, and warn naming the configs on each side.
+//   - Configs are merged sorted by namespace/name, so results and conflict
+//     messages do not depend on input order; raw snippets keep frr-k8s's
+//     priority-then-name order, ties broken by namespace.
+//   - passwordSecret is resolved like the daemon does: by name, in the
+//     config's own namespace; a missing Secret is a conflict.
+//   - Check counts only desired's namespace (what the daemon reads); a clash
+//     with another namespace, which only the webhook sees, is a warning.
 package merge
 
 import (
