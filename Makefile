@@ -57,11 +57,11 @@ envtest-assets: $(BIN)/kube-apiserver $(BIN)/etcd ## Build kube-apiserver and et
 
 $(BIN)/kube-apiserver: hack/envtest/go.mod
 	@echo ">> building kube-apiserver $(KUBE_VERSION) from the Go module proxy (cold: 5-11 min)"
-	cd hack/envtest && go build -o $@.tmp -ldflags '$(KUBE_LDFLAGS)' k8s.io/kubernetes/cmd/kube-apiserver && mv $@.tmp $@
+	cd hack/envtest && ../with-progress.sh "building kube-apiserver" go build -o $@.tmp -ldflags '$(KUBE_LDFLAGS)' k8s.io/kubernetes/cmd/kube-apiserver && mv $@.tmp $@
 
 $(BIN)/etcd: hack/envtest/go.mod
 	@echo ">> building etcd from the Go module proxy"
-	cd hack/envtest && go build -o $@.tmp -ldflags '-s -w' go.etcd.io/etcd/server/v3 && mv $@.tmp $@
+	cd hack/envtest && ../with-progress.sh "building etcd" go build -o $@.tmp -ldflags '-s -w' go.etcd.io/etcd/server/v3 && mv $@.tmp $@
 
 ##@ Demo
 
