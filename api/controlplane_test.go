@@ -1,11 +1,16 @@
 package api_test
 
 import (
+	"path/filepath"
+	"strings"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/frrgen/frrgen/internal/testenv"
@@ -36,6 +41,18 @@ var _ = Describe("the envtest control plane", func() {
 			"bgppeers.metallb.io", "bgpadvertisements.metallb.io", "communities.metallb.io",
 			"bfdprofiles.metallb.io", "ipaddresspools.metallb.io", "frrconfigurations.frrk8s.metallb.io",
 		))
+	})
+
+	It("hands out a kubeconfig that reaches the same apiserver", func() {
+		path := filepath.Join(GinkgoT().TempDir(), "kubeconfig")
+		Expect(env.WriteKubeconfig(path)).To(Succeed())
+		cfg, err := clientcmd.BuildConfigFromFlags("", path)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(strings.TrimSuffix(cfg.Host, "/")).To(Equal(strings.TrimSuffix(env.Config.Host, "/")))
+		c, err := client.New(cfg, client.Options{Scheme: testenv.Scheme()})
+		Expect(err).NotTo(HaveOccurred())
+		ns := &corev1.Namespace{}
+		Expect(c.Get(ctx, client.ObjectKey{Name: samplesNamespace}, ns)).To(Succeed())
 	})
 
 	It("accepts an frr-k8s v0.0.21 FRRConfiguration whose asn is above the int32 range", func() {

@@ -65,6 +65,9 @@ type Env struct {
 	RepoRoot string
 	// CRDs are the names of the installed CustomResourceDefinitions.
 	CRDs []string
+	// KubeConfig is a kubeconfig file for Config, for kubectl or a process
+	// started by a test (see WriteKubeconfig).
+	KubeConfig []byte
 
 	env *envtest.Environment
 }
@@ -105,7 +108,7 @@ func Start() (*Env, error) {
 		_ = te.Stop()
 		return nil, fmt.Errorf("creating client: %w", err)
 	}
-	e := &Env{Config: cfg, Client: c, Scheme: scheme, RepoRoot: root, env: te}
+	e := &Env{Config: cfg, Client: c, Scheme: scheme, RepoRoot: root, KubeConfig: te.KubeConfig, env: te}
 	for _, crd := range te.CRDs {
 		e.CRDs = append(e.CRDs, crd.Name)
 	}
@@ -121,6 +124,15 @@ func (e *Env) Stop() error {
 	err := e.env.Stop()
 	e.env = nil
 	return err
+}
+
+// WriteKubeconfig writes KubeConfig to path (mode 0600), so kubectl or a
+// child process can reach the control plane with --kubeconfig path.
+func (e *Env) WriteKubeconfig(path string) error {
+	if len(e.KubeConfig) == 0 {
+		return errors.New("the control plane has no kubeconfig")
+	}
+	return os.WriteFile(path, e.KubeConfig, 0o600)
 }
 
 // GVKs of the kinds installed by Start, for tests that want to check them.
