@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -71,14 +70,9 @@ func runFrrgen(t *testing.T, args ...string) (string, string, int) {
 	root.SetArgs(args)
 	root.SetOut(&stdout)
 	root.SetErr(&stderr)
-	err := root.Execute()
 	code := 0
-	if err != nil {
-		code = 1
-		var e *exitError
-		if errors.As(err, &e) {
-			code = e.code
-		}
+	if err := root.Execute(); err != nil {
+		code = exitCode(err) // as main does; it also prints err to os.Stderr
 		stderr.WriteString(err.Error())
 	}
 	return stdout.String(), stderr.String(), code

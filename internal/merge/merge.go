@@ -116,7 +116,6 @@ type routerState struct {
 	asnFrom    types.NamespacedName
 	id         string
 	idFrom     types.NamespacedName
-	vrf        string
 	prefixesV4 set
 	prefixesV6 set
 	imports    set
@@ -169,7 +168,7 @@ func (m *merger) add(d *configDraft) *Conflict {
 func (m *merger) addRouter(from types.NamespacedName, r routerDraft) *Conflict {
 	state, ok := m.routers[r.vrf]
 	if !ok {
-		state = &routerState{asn: r.asn, asnFrom: from, vrf: r.vrf,
+		state = &routerState{asn: r.asn, asnFrom: from,
 			prefixesV4: set{}, prefixesV6: set{}, imports: set{}, neighbors: map[string]*neighborState{}}
 		m.routers[r.vrf] = state
 	}
