@@ -2,6 +2,7 @@ package translate
 
 import (
 	"net/netip"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -34,8 +35,17 @@ type serviceAd struct {
 
 // endpointInfo summarises a service's EndpointSlices.
 type endpointInfo struct {
-	any   bool
-	nodes map[string]bool
+	any bool
+	// nodes with a serving endpoint, sorted, without repeats.
+	nodes []string
+}
+
+func (e *endpointInfo) onNode(node string) bool {
+	if e == nil {
+		return false
+	}
+	_, found := slices.BinarySearch(e.nodes, node)
+	return found
 }
 
 // endpointCanServe is MetalLB's rule: an address, and ready (unset counts
@@ -48,10 +58,10 @@ func endpointCanServe(ep *discoveryv1.Endpoint) bool {
 	return c.Ready == nil || *c.Ready || (c.Serving != nil && *c.Serving)
 }
 
-func indexEndpoints(slices []discoveryv1.EndpointSlice) map[types.NamespacedName]*endpointInfo {
-	out := map[types.NamespacedName]*endpointInfo{}
-	for i := range slices {
-		s := &slices[i]
+func indexEndpoints(in []discoveryv1.EndpointSlice) map[types.NamespacedName]*endpointInfo {
+	out := make(map[types.NamespacedName]*endpointInfo, len(in))
+	for i := range in {
+		s := &in[i]
 		name := s.Labels[discoveryv1.LabelServiceName]
 		if name == "" {
 			continue
@@ -59,7 +69,7 @@ func indexEndpoints(slices []discoveryv1.EndpointSlice) map[types.NamespacedName
 		key := types.NamespacedName{Namespace: s.Namespace, Name: name}
 		info := out[key]
 		if info == nil {
-			info = &endpointInfo{nodes: map[string]bool{}}
+			info = &endpointInfo{}
 			out[key] = info
 		}
 		for j := range s.Endpoints {
@@ -69,9 +79,13 @@ func indexEndpoints(slices []discoveryv1.EndpointSlice) map[types.NamespacedName
 			}
 			info.any = true
 			if ep.NodeName != nil && *ep.NodeName != "" {
-				info.nodes[*ep.NodeName] = true
+				info.nodes = append(info.nodes, *ep.NodeName)
 			}
 		}
+	}
+	for _, info := range out {
+		slices.Sort(info.nodes)
+		info.nodes = slices.Compact(info.nodes)
 	}
 	return out
 }
@@ -92,8 +106,8 @@ func handledServices(in []*corev1.Service, o Options) []*corev1.Service {
 }
 
 // planService applies the node-independent checks, in MetalLB's order.
-func (b *builder) planService(s *corev1.Service) *servicePlan {
-	sp := &servicePlan{
+func (b *builder) planService(s *corev1.Service, sp *servicePlan) {
+	*sp = servicePlan{
 		key:   types.NamespacedName{Namespace: s.Namespace, Name: s.Name},
 		local: s.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal,
 		eps:   b.endpoints[types.NamespacedName{Namespace: s.Namespace, Name: s.Name}],
@@ -106,17 +120,17 @@ func (b *builder) planService(s *corev1.Service) *servicePlan {
 	}
 	if len(ingress) == 0 {
 		sp.reason = ReasonNoIPAllocated
-		return sp
+		return
 	}
 	if len(sp.ips) != len(ingress) { // a hostname-only entry
 		sp.reason = ReasonInvalidIP
-		return sp
+		return
 	}
 	for _, ip := range sp.ips {
 		a, err := netip.ParseAddr(ip)
 		if err != nil {
 			sp.reason = ReasonInvalidIP
-			return sp
+			return
 		}
 		a = a.Unmap()
 		sp.addrs = append(sp.addrs, a)
@@ -125,7 +139,7 @@ func (b *builder) planService(s *corev1.Service) *servicePlan {
 	sp.pool = poolOf(b.ranges, sp.addrs)
 	if sp.pool == nil {
 		sp.reason = ReasonIPNotAllowed
-		return sp
+		return
 	}
 	svcLabels := labels.Set(s.Labels)
 	for _, ad := range sp.pool.ads {
@@ -140,7 +154,6 @@ func (b *builder) planService(s *corev1.Service) *servicePlan {
 		sa.to = int32(len(b.prefixRefs))
 		sp.ads = append(sp.ads, sa)
 	}
-	return sp
 }
 
 // reasonOnNode applies the per-node checks, in MetalLB's order, and returns
@@ -176,7 +189,7 @@ func (b *builder) reasonOnNode(sp *servicePlan, n *nodeInfo, adOnNode []bool, ma
 		return matching, ReasonNodeNetworkUnavailable
 	case n.excluded && !b.opts.IgnoreExcludeLB:
 		return matching, ReasonNodeLabeledExcludeBalancer
-	case sp.local && (sp.eps == nil || !sp.eps.nodes[n.name]):
+	case sp.local && !sp.eps.onNode(n.name):
 		return matching, ReasonNoLocalEndpoints
 	case !sp.local && (sp.eps == nil || !sp.eps.any):
 		return matching, ReasonNoEndpoints

@@ -67,14 +67,17 @@ func Build(s Snapshot, o Options) Result {
 	}
 
 	services := handledServices(b.services, o)
-	plans := make([]*servicePlan, len(services))
+	// Each IP gives about one prefix per advertisement.
+	b.prefixID = make(map[netip.Prefix]int32, len(services)*max(1, len(b.ads)))
+	plans := make([]servicePlan, len(services))
 	for i, svc := range services {
-		plans[i] = b.planService(svc)
+		b.planService(svc, &plans[i])
 	}
 	b.numberPrefixes()
 
 	announcements := make([]ServiceAnnouncement, len(plans))
-	for i, sp := range plans {
+	for i := range plans {
+		sp := &plans[i]
 		announcements[i] = ServiceAnnouncement{Service: sp.key, IPs: sp.ips, Reason: sp.reason}
 	}
 	var configs []frrv1beta1.FRRConfiguration
@@ -219,31 +222,46 @@ func (b *builder) numberCommunities() {
 }
 
 // neighborState gathers what one neighbor of a node must advertise, as
-// prefix IDs; sorting and grouping happen once at the end.
+// sets of prefix IDs.
 type neighborState struct {
-	peer       *peer
-	allowed    []int32
-	localPrefs []localPrefEntry
-	communties []communityEntry
+	peer    *peer
+	allowed prefixSet
+	// localPref and localPrefAd are indexed by prefix ID (0: no localPref),
+	// allocated on first use.
+	localPref   []uint32
+	localPrefAd []int32
+	// communities is indexed by community ID, each allocated on first use.
+	communities []prefixSet
 }
 
-type localPrefEntry struct {
-	localPref uint32
-	prefix    int32
-	ad        int32
-}
-
-type communityEntry struct {
-	community int32
-	prefix    int32
+// addPrefix records that prefix id reaches the neighbor through ad.
+func (b *builder) addPrefix(n *nodeInfo, nb *neighborState, id int32, ad *advertisement) {
+	nb.allowed.add(id)
+	if lp := ad.localPref; lp != 0 {
+		if nb.localPref == nil {
+			nb.localPref = make([]uint32, len(b.prefixes))
+			nb.localPrefAd = make([]int32, len(b.prefixes))
+		}
+		if prev := nb.localPref[id]; prev != 0 && prev != lp {
+			// frr-k8s refuses a prefix under two localPrefs.
+			b.reportLocalPrefClash(n, nb.peer, id, b.ads[nb.localPrefAd[id]], ad)
+		}
+		nb.localPref[id], nb.localPrefAd[id] = lp, int32(ad.index)
+	}
+	for _, c := range b.adCommunities[ad.index] {
+		if nb.communities[c] == nil {
+			nb.communities[c] = newPrefixSet(len(b.prefixes))
+		}
+		nb.communities[c].add(id)
+	}
 }
 
 // desiredConfigForNode is the FRRConfiguration frrgen writes for node n. It
 // also records, in announcements, where each service is announced.
-func (b *builder) desiredConfigForNode(n *nodeInfo, plans []*servicePlan, announcements []ServiceAnnouncement) frrv1beta1.FRRConfiguration {
+func (b *builder) desiredConfigForNode(n *nodeInfo, plans []servicePlan, announcements []ServiceAnnouncement) frrv1beta1.FRRConfiguration {
 	neighbors := make([]neighborState, len(n.peers))
 	for i, p := range n.peers {
-		neighbors[i].peer = p
+		neighbors[i] = neighborState{peer: p, allowed: newPrefixSet(len(b.prefixes)), communities: make([]prefixSet, len(b.communityText))}
 	}
 	slices.SortFunc(neighbors, func(x, y neighborState) int { return compareNeighbors(x.peer, y.peer) })
 
@@ -259,7 +277,8 @@ func (b *builder) desiredConfigForNode(n *nodeInfo, plans []*servicePlan, announ
 	}
 
 	var matching []int
-	for si, sp := range plans {
+	for si := range plans {
+		sp := &plans[si]
 		if sp.reason != "" {
 			continue
 		}
@@ -273,20 +292,12 @@ func (b *builder) desiredConfigForNode(n *nodeInfo, plans []*servicePlan, announ
 		for _, i := range matching {
 			sa := &sp.ads[i]
 			ids := b.prefixRefs[sa.from:sa.to]
-			communities := b.adCommunities[sa.ad.index]
 			for _, t := range adTargets[sa.ad.index] {
 				nb := &neighbors[t]
 				for _, id := range ids {
-					if b.prefixFam[id]&nb.peer.families == 0 {
-						continue
-					}
-					sa.used, reached = true, true
-					nb.allowed = append(nb.allowed, id)
-					if lp := sa.ad.localPref; lp != 0 {
-						nb.localPrefs = append(nb.localPrefs, localPrefEntry{localPref: lp, prefix: id, ad: int32(sa.ad.index)})
-					}
-					for _, c := range communities {
-						nb.communties = append(nb.communties, communityEntry{community: c, prefix: id})
+					if b.prefixFam[id]&nb.peer.families != 0 {
+						b.addPrefix(n, nb, id, sa.ad)
+						sa.used, reached = true, true
 					}
 				}
 			}
@@ -319,7 +330,7 @@ func (b *builder) desiredConfigForNode(n *nodeInfo, plans []*servicePlan, announ
 		for end < len(neighbors) && neighbors[end].peer.spec.VRFName == vrf {
 			end++
 		}
-		cfg.Spec.BGP.Routers = append(cfg.Spec.BGP.Routers, b.router(n, neighbors[start:end]))
+		cfg.Spec.BGP.Routers = append(cfg.Spec.BGP.Routers, b.router(neighbors[start:end]))
 		for _, nb := range neighbors[start:end] {
 			if nb.peer.bfd != nil {
 				usedBFD[nb.peer.bfd.Name] = nb.peer.bfd
@@ -335,26 +346,22 @@ func (b *builder) desiredConfigForNode(n *nodeInfo, plans []*servicePlan, announ
 
 // router builds the router of one VRF from its neighbors (validation makes
 // sure they agree on myASN and routerID).
-func (b *builder) router(n *nodeInfo, neighbors []neighborState) frrv1beta1.Router {
+func (b *builder) router(neighbors []neighborState) frrv1beta1.Router {
 	first := neighbors[0].peer.spec
 	r := frrv1beta1.Router{ASN: first.MyASN, VRF: first.VRFName}
 	if first.RouterID != "" {
 		r.ID = netip.MustParseAddr(first.RouterID).String()
 	}
-	var routerPrefixes []int32
+	routerPrefixes := newPrefixSet(len(b.prefixes))
 	for i := range neighbors {
-		nb := &neighbors[i]
-		slices.Sort(nb.allowed)
-		nb.allowed = slices.Compact(nb.allowed)
-		routerPrefixes = append(routerPrefixes, nb.allowed...)
-		r.Neighbors = append(r.Neighbors, b.neighbor(n, nb))
+		routerPrefixes.union(neighbors[i].allowed)
+		r.Neighbors = append(r.Neighbors, b.neighbor(&neighbors[i]))
 	}
-	slices.Sort(routerPrefixes)
-	r.Prefixes = b.texts(slices.Compact(routerPrefixes))
+	r.Prefixes = b.texts(routerPrefixes.ids())
 	return r
 }
 
-func (b *builder) neighbor(n *nodeInfo, nb *neighborState) frrv1beta1.Neighbor {
+func (b *builder) neighbor(nb *neighborState) frrv1beta1.Neighbor {
 	out := nb.peer.neighbor
 	// Fresh pointers: configs of different nodes must not share memory.
 	port := *out.Port
@@ -368,61 +375,41 @@ func (b *builder) neighbor(n *nodeInfo, nb *neighborState) frrv1beta1.Neighbor {
 	}
 	out.ToReceive.Allowed.Mode = frrv1beta1.AllowRestricted
 	out.ToAdvertise.Allowed.Mode = frrv1beta1.AllowRestricted
-	out.ToAdvertise.Allowed.Prefixes = b.texts(nb.allowed)
+	out.ToAdvertise.Allowed.Prefixes = b.texts(nb.allowed.ids())
 
-	// One withLocalPref entry per value; a prefix under two values would be
-	// refused by frr-k8s, so it is reported instead.
-	lps := nb.localPrefs
-	slices.SortFunc(lps, func(x, y localPrefEntry) int {
-		return cmp.Or(cmp.Compare(x.prefix, y.prefix), cmp.Compare(x.localPref, y.localPref), cmp.Compare(x.ad, y.ad))
-	})
-	lps = slices.CompactFunc(lps, func(x, y localPrefEntry) bool { return x.prefix == y.prefix && x.localPref == y.localPref })
-	for i := 1; i < len(lps); i++ {
-		if lps[i].prefix == lps[i-1].prefix {
-			b.reportLocalPrefClash(n, nb.peer, lps[i-1], lps[i])
+	// One withLocalPref entry per value, prefixes in ID (output) order.
+	if nb.localPref != nil {
+		byValue := map[uint32][]int32{}
+		for id, lp := range nb.localPref {
+			if lp != 0 {
+				byValue[lp] = append(byValue[lp], int32(id))
+			}
+		}
+		values := make([]uint32, 0, len(byValue))
+		for lp := range byValue {
+			values = append(values, lp)
+		}
+		slices.Sort(values)
+		for _, lp := range values {
+			out.ToAdvertise.PrefixesWithLocalPref = append(out.ToAdvertise.PrefixesWithLocalPref,
+				frrv1beta1.LocalPrefPrefixes{LocalPref: lp, Prefixes: b.texts(byValue[lp])})
 		}
 	}
-	slices.SortFunc(lps, func(x, y localPrefEntry) int {
-		return cmp.Or(cmp.Compare(x.localPref, y.localPref), cmp.Compare(x.prefix, y.prefix))
-	})
-	for start := 0; start < len(lps); {
-		end := start
-		var ids []int32
-		for end < len(lps) && lps[end].localPref == lps[start].localPref {
-			ids = append(ids, lps[end].prefix)
-			end++
+	// One withCommunity entry per community, in community ID (output) order.
+	for c, set := range nb.communities {
+		if set != nil {
+			out.ToAdvertise.PrefixesWithCommunity = append(out.ToAdvertise.PrefixesWithCommunity,
+				frrv1beta1.CommunityPrefixes{Community: b.communityText[c], Prefixes: b.texts(set.ids())})
 		}
-		out.ToAdvertise.PrefixesWithLocalPref = append(out.ToAdvertise.PrefixesWithLocalPref,
-			frrv1beta1.LocalPrefPrefixes{LocalPref: lps[start].localPref, Prefixes: b.texts(ids)})
-		start = end
-	}
-
-	cs := nb.communties
-	slices.SortFunc(cs, func(x, y communityEntry) int {
-		return cmp.Or(cmp.Compare(x.community, y.community), cmp.Compare(x.prefix, y.prefix))
-	})
-	cs = slices.Compact(cs)
-	for start := 0; start < len(cs); {
-		end := start
-		var ids []int32
-		for end < len(cs) && cs[end].community == cs[start].community {
-			ids = append(ids, cs[end].prefix)
-			end++
-		}
-		out.ToAdvertise.PrefixesWithCommunity = append(out.ToAdvertise.PrefixesWithCommunity,
-			frrv1beta1.CommunityPrefixes{Community: b.communityText[cs[start].community], Prefixes: b.texts(ids)})
-		start = end
 	}
 	return out
 }
 
-func (b *builder) reportLocalPrefClash(n *nodeInfo, p *peer, x, y localPrefEntry) {
-	adX, adY := b.ads[x.ad], b.ads[y.ad]
-	prefix := b.prefixText[x.prefix]
+func (b *builder) reportLocalPrefClash(n *nodeInfo, p *peer, id int32, first, second *advertisement) {
 	msg := "prefix %s would reach %s from node %s with localPref %d from this advertisement and localPref %d from %s (services sharing an IP, or an aggregate covering two pools); frr-k8s refuses a prefix with two localPrefs"
-	d := b.diag
-	d.problem(adX.ref, "spec.localPref", strconv.FormatUint(uint64(x.localPref), 10), msg, prefix, p.ref, n.name, x.localPref, y.localPref, adY.ref)
-	d.problem(adY.ref, "spec.localPref", strconv.FormatUint(uint64(y.localPref), 10), msg, prefix, p.ref, n.name, y.localPref, x.localPref, adX.ref)
+	prefix := b.prefixText[id]
+	b.diag.problem(first.ref, "spec.localPref", strconv.FormatUint(uint64(first.localPref), 10), msg, prefix, p.ref, n.name, first.localPref, second.localPref, second.ref)
+	b.diag.problem(second.ref, "spec.localPref", strconv.FormatUint(uint64(second.localPref), 10), msg, prefix, p.ref, n.name, second.localPref, first.localPref, first.ref)
 }
 
 // texts turns sorted prefix IDs into their texts (nil for none).
@@ -495,28 +482,28 @@ func summariseReasons(a *ServiceAnnouncement) {
 	a.Reason = common
 }
 
-func (b *builder) summariseAdvertisements(plans []*servicePlan) []AdvertisementSummary {
-	ips := make([]map[netip.Addr]bool, len(b.ads))
-	prefixes := make([]map[int32]bool, len(b.ads))
+func (b *builder) summariseAdvertisements(plans []servicePlan) []AdvertisementSummary {
+	ips := make([][]netip.Addr, len(b.ads))
+	prefixes := make([]prefixSet, len(b.ads))
 	for i := range b.ads {
-		ips[i], prefixes[i] = map[netip.Addr]bool{}, map[int32]bool{}
+		prefixes[i] = newPrefixSet(len(b.prefixes))
 	}
-	for _, sp := range plans {
+	for i := range plans {
+		sp := &plans[i]
 		for _, sa := range sp.ads {
 			if !sa.used {
 				continue
 			}
-			for _, a := range sp.addrs {
-				ips[sa.ad.index][a] = true
-			}
+			ips[sa.ad.index] = append(ips[sa.ad.index], sp.addrs...)
 			for _, id := range b.prefixRefs[sa.from:sa.to] {
-				prefixes[sa.ad.index][id] = true
+				prefixes[sa.ad.index].add(id)
 			}
 		}
 	}
 	out := make([]AdvertisementSummary, len(b.ads))
 	for i, a := range b.ads {
-		out[i] = AdvertisementSummary{Name: a.ref.Name, ServiceIPs: len(ips[i]), Prefixes: len(prefixes[i])}
+		slices.SortFunc(ips[i], netip.Addr.Compare)
+		out[i] = AdvertisementSummary{Name: a.ref.Name, ServiceIPs: len(slices.Compact(ips[i])), Prefixes: prefixes[i].count()}
 	}
 	return out
 }

@@ -139,12 +139,15 @@ func uniqueObjects[T any](d *diagnostics, namespace, kind string, tracked bool, 
 		}
 		out = append(out, &in[i])
 	}
-	key := func(x *T) string { return meta(x).Namespace + "/" + meta(x).Name }
-	slices.SortStableFunc(out, func(a, b *T) int { return cmp.Compare(key(a), key(b)) })
+	byKey := func(a, b *T) int {
+		ma, mb := meta(a), meta(b)
+		return cmp.Or(cmp.Compare(ma.Namespace, mb.Namespace), cmp.Compare(ma.Name, mb.Name))
+	}
+	slices.SortFunc(out, byKey)
 	var unique []*T
 	for i := 0; i < len(out); {
 		j := i + 1
-		for j < len(out) && key(out[j]) == key(out[i]) {
+		for j < len(out) && byKey(out[j], out[i]) == 0 {
 			j++
 		}
 		m := meta(out[i])
