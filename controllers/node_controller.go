@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
@@ -214,10 +215,10 @@ func (r *NodeReconciler) reportConflict(ctx context.Context, node string, desire
 	oursExists := r.Client.Get(ctx, client.ObjectKeyFromObject(desired), &ours) == nil && isOurs(&ours)
 	for _, key := range conflict.Configs {
 		var other frrv1beta1.FRRConfiguration
-		if key == client.ObjectKeyFromObject(desired) || r.Client.Get(ctx, key, &other) != nil {
+		if r.Client.Get(ctx, key, &other) != nil || isOurs(&other) {
 			continue
 		}
-		var related *frrv1beta1.FRRConfiguration
+		var related runtime.Object // an untyped nil when ours does not exist yet
 		if oursExists {
 			related = &ours
 		}
