@@ -144,6 +144,7 @@ var _ = Describe("admission of metallb.io objects", func() {
 		Entry("BFD bounds low", bfdProfile(set("receiveInterval", 10), set("transmitInterval", 10), set("echoInterval", 10), set("detectMultiplier", 2), set("minimumTtl", 1))),
 		Entry("BFD bounds high", bfdProfile(set("receiveInterval", 60000), set("transmitInterval", 60000), set("echoInterval", 60000), set("detectMultiplier", 255), set("minimumTtl", 254))),
 		Entry("pool of CIDRs with host bits, IPv6, and ranges", pool(set("addresses", []any{"198.51.100.10/24", "2001:db8::/64", "192.0.2.10-192.0.2.20", "2001:db8:1::1 - 2001:db8:1::9"}))),
+		Entry("pool ranges of one address and across octets", pool(set("addresses", []any{"192.0.2.7-192.0.2.7", "10.0.255.255-10.1.0.0"}))),
 		Entry("alias values of both kinds", community(set("communities", aliases("a", "1:2", "b", "large:1:2:3")))),
 		Entry("localPref 4294967295", advertisement(set("localPref", int64(4294967295)))),
 		Entry("peerPort 1", peer(set("peerPort", 1))),
@@ -207,6 +208,8 @@ var _ = Describe("admission of metallb.io objects", func() {
 		Entry("pool CIDR 10.0.0.0/33", pool(set("addresses", []any{"10.0.0.0/33"})), "spec.addresses[0]", "invalid address range 10.0.0.0/33"),
 		Entry("pool range 10.0.0.1-foo", pool(set("addresses", []any{"192.0.2.0/24", "10.0.0.1-foo"})), "spec.addresses[1]", "invalid address range 10.0.0.1-foo"),
 		Entry("pool range of mixed families", pool(set("addresses", []any{"10.0.0.1-2001:db8::1"})), "spec.addresses[0]", "invalid address range 10.0.0.1-2001:db8::1"),
+		Entry("pool range with its ends swapped", pool(set("addresses", []any{"192.0.2.20-192.0.2.10"})), "spec.addresses[0]", "invalid address range 192.0.2.20-192.0.2.10: the first address is after the last"),
+		Entry("pool range swapped in the first octet", pool(set("addresses", []any{"11.0.0.0 - 10.255.255.255"})), "spec.addresses[0]", "the first address is after the last"),
 		Entry("pool without addresses", pool(set("addresses", []any{})), "spec.addresses", "should have at least 1 items"),
 		// Communities.
 		Entry("community 70000:1", advertisement(set("communities", []any{"70000:1"})), "spec.communities[0]", "invalid community 70000:1"),

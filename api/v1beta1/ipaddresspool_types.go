@@ -3,9 +3,12 @@ package v1beta1
 import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 // IPAddressRange is a CIDR (host bits allowed, they are masked) or an
-// inclusive range "first-last" of addresses of one family.
+// inclusive range "first-last" of addresses of one family. The order of an
+// IPv4 range is checked here; CEL cannot compare IPv6 addresses, so a
+// reversed IPv6 range is left to frrgen's translation, which rejects it.
 // +kubebuilder:validation:MaxLength=100
 // +kubebuilder:validation:XValidation:rule="isCIDR(self) || (self.split('-').size() == 2 && isIP(self.split('-')[0].trim()) && isIP(self.split('-')[1].trim()) && ip(self.split('-')[0].trim()).family() == ip(self.split('-')[1].trim()).family())",messageExpression="'invalid address range ' + self + ': must be a CIDR such as 192.0.2.0/24 or a range such as 192.0.2.10-192.0.2.20'"
+// +kubebuilder:validation:XValidation:rule="!(self.split('-').size() == 2 && isIP(self.split('-')[0].trim()) && isIP(self.split('-')[1].trim()) && ip(self.split('-')[0].trim()).family() == 4 && ip(self.split('-')[1].trim()).family() == 4) || int(self.split('-')[0].trim().split('.')[0]) * 16777216 + int(self.split('-')[0].trim().split('.')[1]) * 65536 + int(self.split('-')[0].trim().split('.')[2]) * 256 + int(self.split('-')[0].trim().split('.')[3]) <= int(self.split('-')[1].trim().split('.')[0]) * 16777216 + int(self.split('-')[1].trim().split('.')[1]) * 65536 + int(self.split('-')[1].trim().split('.')[2]) * 256 + int(self.split('-')[1].trim().split('.')[3])",messageExpression="'invalid address range ' + self + ': the first address is after the last'"
 type IPAddressRange string
 
 // IPAddressPoolSpec lists the addresses of a pool.
