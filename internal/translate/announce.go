@@ -113,11 +113,13 @@ func (b *builder) planService(s *corev1.Service, sp *servicePlan) {
 		eps:   b.endpoints[types.NamespacedName{Namespace: s.Namespace, Name: s.Name}],
 	}
 	ingress := s.Status.LoadBalancer.Ingress
+	start := len(b.ipArena)
 	for _, ing := range ingress {
 		if ing.IP != "" {
-			sp.ips = append(sp.ips, ing.IP)
+			b.ipArena = append(b.ipArena, ing.IP)
 		}
 	}
+	sp.ips = b.ipArena[start:len(b.ipArena):len(b.ipArena)]
 	if len(ingress) == 0 {
 		sp.reason = ReasonNoIPAllocated
 		return
@@ -126,6 +128,7 @@ func (b *builder) planService(s *corev1.Service, sp *servicePlan) {
 		sp.reason = ReasonInvalidIP
 		return
 	}
+	start = len(b.addrArena)
 	for _, ip := range sp.ips {
 		a, err := netip.ParseAddr(ip)
 		if err != nil {
@@ -133,15 +136,17 @@ func (b *builder) planService(s *corev1.Service, sp *servicePlan) {
 			return
 		}
 		a = a.Unmap()
-		sp.addrs = append(sp.addrs, a)
+		b.addrArena = append(b.addrArena, a)
 		sp.fams |= familyOf(a)
 	}
+	sp.addrs = b.addrArena[start:len(b.addrArena):len(b.addrArena)]
 	sp.pool = poolOf(b.ranges, sp.addrs)
 	if sp.pool == nil {
 		sp.reason = ReasonIPNotAllowed
 		return
 	}
 	svcLabels := labels.Set(s.Labels)
+	start = len(b.adArena)
 	for _, ad := range sp.pool.ads {
 		if !matchesAny(ad.serviceSelectors, svcLabels) {
 			continue
@@ -152,8 +157,9 @@ func (b *builder) planService(s *corev1.Service, sp *servicePlan) {
 			b.prefixRefs = append(b.prefixRefs, b.internPrefix(p))
 		}
 		sa.to = int32(len(b.prefixRefs))
-		sp.ads = append(sp.ads, sa)
+		b.adArena = append(b.adArena, sa)
 	}
+	sp.ads = b.adArena[start:len(b.adArena):len(b.adArena)]
 }
 
 // reasonOnNode applies the per-node checks, in MetalLB's order, and returns

@@ -51,6 +51,11 @@ type builder struct {
 	prefixText []string
 	prefixFam  []family
 
+	// The small per-service slices are cut from these, to allocate once.
+	ipArena   []string
+	addrArena []netip.Addr
+	adArena   []serviceAd
+
 	// Communities likewise: communityText in output order, adCommunities
 	// holds each advertisement's community IDs.
 	communityText []string
@@ -67,8 +72,16 @@ func Build(s Snapshot, o Options) Result {
 	}
 
 	services := handledServices(b.services, o)
+	ingress := 0
+	for _, svc := range services {
+		ingress += len(svc.Status.LoadBalancer.Ingress)
+	}
+	b.ipArena = make([]string, 0, ingress)
+	b.addrArena = make([]netip.Addr, 0, ingress)
+	b.adArena = make([]serviceAd, 0, len(services)*max(1, len(b.ads)))
+	b.prefixRefs = make([]int32, 0, ingress*max(1, len(b.ads)))
 	// Each IP gives about one prefix per advertisement.
-	b.prefixID = make(map[netip.Prefix]int32, len(services)*max(1, len(b.ads)))
+	b.prefixID = make(map[netip.Prefix]int32, ingress*max(1, len(b.ads)))
 	plans := make([]servicePlan, len(services))
 	for i, svc := range services {
 		b.planService(svc, &plans[i])
@@ -483,10 +496,19 @@ func summariseReasons(a *ServiceAnnouncement) {
 }
 
 func (b *builder) summariseAdvertisements(plans []servicePlan) []AdvertisementSummary {
-	ips := make([][]netip.Addr, len(b.ads))
+	// Distinct service IPs are counted with a set of IP numbers, like prefixes.
+	ipNumber := map[netip.Addr]int32{}
+	for i := range plans {
+		for _, a := range plans[i].addrs {
+			if _, ok := ipNumber[a]; !ok {
+				ipNumber[a] = int32(len(ipNumber))
+			}
+		}
+	}
+	ips := make([]prefixSet, len(b.ads))
 	prefixes := make([]prefixSet, len(b.ads))
 	for i := range b.ads {
-		prefixes[i] = newPrefixSet(len(b.prefixes))
+		ips[i], prefixes[i] = newPrefixSet(len(ipNumber)), newPrefixSet(len(b.prefixes))
 	}
 	for i := range plans {
 		sp := &plans[i]
@@ -494,7 +516,9 @@ func (b *builder) summariseAdvertisements(plans []servicePlan) []AdvertisementSu
 			if !sa.used {
 				continue
 			}
-			ips[sa.ad.index] = append(ips[sa.ad.index], sp.addrs...)
+			for _, a := range sp.addrs {
+				ips[sa.ad.index].add(ipNumber[a])
+			}
 			for _, id := range b.prefixRefs[sa.from:sa.to] {
 				prefixes[sa.ad.index].add(id)
 			}
@@ -502,8 +526,7 @@ func (b *builder) summariseAdvertisements(plans []servicePlan) []AdvertisementSu
 	}
 	out := make([]AdvertisementSummary, len(b.ads))
 	for i, a := range b.ads {
-		slices.SortFunc(ips[i], netip.Addr.Compare)
-		out[i] = AdvertisementSummary{Name: a.ref.Name, ServiceIPs: len(slices.Compact(ips[i])), Prefixes: prefixes[i].count()}
+		out[i] = AdvertisementSummary{Name: a.ref.Name, ServiceIPs: ips[i].count(), Prefixes: prefixes[i].count()}
 	}
 	return out
 }
