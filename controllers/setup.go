@@ -37,9 +37,11 @@ import (
 // Outputs, only in the frr-k8s namespace:
 // +kubebuilder:rbac:groups=frrk8s.metallb.io,namespace=frr-k8s-system,resources=frrconfigurations,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups="",namespace=frr-k8s-system,resources=secrets,verbs=get;list;watch;create;update;delete
-// Events on inputs, Services and FRRConfigurations, and leader election:
+// Events on inputs, Services and FRRConfigurations, and leader election
+// (whose own Events are core/v1 ones in frrgen's namespace):
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch;update
 // +kubebuilder:rbac:groups=coordination.k8s.io,namespace=metallb-system,resources=leases,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",namespace=metallb-system,resources=events,verbs=create;patch
 
 // Names of the two controllers (and of their metrics' controller label).
 const (
