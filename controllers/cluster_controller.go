@@ -170,7 +170,10 @@ func (r *ClusterReconciler) findConflicts(ctx context.Context, translation *Tran
 		nodeName := desired.Annotations[translate.AnnotationNode]
 		var node corev1.Node
 		if err := r.Client.Get(ctx, types.NamespacedName{Name: nodeName}, &node); err != nil {
-			return nil, client.IgnoreNotFound(err)
+			if apierrors.IsNotFound(err) {
+				continue // deleted since the build; its event brings a new one
+			}
+			return nil, err
 		}
 		conflict, _ := merge.Check(desired, others, node.Labels, secrets)
 		if conflict == nil {

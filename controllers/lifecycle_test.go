@@ -146,3 +146,24 @@ var _ = Describe("Lifecycle", func() {
 		Expect(slice.Endpoints).To(HaveLen(1))
 	})
 })
+
+var _ = Describe("Drift", func() {
+	It("reverts a manual edit of its FRRConfiguration and recreates it when deleted", func() {
+		ctx := context.Background()
+		w := newWorld()
+		w.addNode("a", nil)
+		w.apply(lifecycleInput)
+		w.addService("web", "198.51.100.10", corev1.ServiceExternalTrafficPolicyCluster, "a")
+		w.start()
+		announced := map[string][]string{"172.30.0.3": {"198.51.100.10/32"}}
+		Eventually(w.neighbors("a")).Should(Equal(announced))
+
+		edited := w.config("a")
+		edited.Spec.BGP.Routers[0].Neighbors[0].ToAdvertise.Allowed.Prefixes = nil
+		Expect(k8s.Update(ctx, edited)).To(Succeed())
+		Eventually(w.neighbors("a")).Should(Equal(announced))
+
+		Expect(k8s.Delete(ctx, w.config("a"))).To(Succeed())
+		Eventually(w.neighbors("a")).Should(Equal(announced))
+	})
+})

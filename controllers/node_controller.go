@@ -8,9 +8,7 @@ import (
 	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -35,6 +33,17 @@ func indexOwnConfigByNode(obj client.Object) []string {
 		return []string{node}
 	}
 	return nil
+}
+
+// usersIndex indexes the FRRConfigurations that are not ours under "true",
+// so that each node reconcile finds them without scanning ours (one per node).
+const usersIndex = "frrgen.user"
+
+func indexUsersConfig(obj client.Object) []string {
+	if isOurs(obj) {
+		return nil
+	}
+	return []string{"true"}
 }
 
 func isOurs(obj client.Object) bool {
@@ -88,6 +97,9 @@ func (r *NodeReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 	}
 
 	conflict, warnings, err := r.check(ctx, translation, desired)
+	if apierrors.IsNotFound(err) {
+		return ctrl.Result{}, nil // the node was deleted after the build; its event requeues it
+	}
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -138,7 +150,7 @@ func (r *NodeReconciler) check(ctx context.Context, translation *Translation, de
 
 	var node corev1.Node
 	if err := r.Client.Get(ctx, types.NamespacedName{Name: desired.Annotations[translate.AnnotationNode]}, &node); err != nil {
-		return nil, nil, err
+		return nil, nil, err // NotFound included: the deletion event requeues the node with a fresh build
 	}
 	others, err := usersConfigs(ctx, r.Client, r.Options.FRRK8sNamespace)
 	if err != nil {
@@ -246,12 +258,8 @@ func (r *NodeReconciler) forgetNode(node string) {
 // usersConfigs lists the FRRConfigurations of the frr-k8s namespace that are
 // not ours: those are what our configurations must merge with.
 func usersConfigs(ctx context.Context, reader client.Reader, namespace string) ([]frrv1beta1.FRRConfiguration, error) {
-	notOurs, err := labels.NewRequirement(translate.LabelManagedBy, selection.NotEquals, []string{translate.ManagedByValue})
-	if err != nil {
-		return nil, err
-	}
 	var list frrv1beta1.FRRConfigurationList
-	if err := reader.List(ctx, &list, client.InNamespace(namespace), client.MatchingLabelsSelector{Selector: labels.NewSelector().Add(*notOurs)}); err != nil {
+	if err := reader.List(ctx, &list, client.InNamespace(namespace), client.MatchingFields{usersIndex: "true"}); err != nil {
 		return nil, err
 	}
 	return list.Items, nil

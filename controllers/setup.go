@@ -73,6 +73,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, options translate.Options) err
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &frrv1beta1.FRRConfiguration{}, nodeIndex, indexOwnConfigByNode); err != nil {
 		return err
 	}
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &frrv1beta1.FRRConfiguration{}, usersIndex, indexUsersConfig); err != nil {
+		return err
+	}
 	translator := NewTranslator(mgr.GetClient(), options)
 	w := &watchMaps{reader: mgr.GetClient(), translator: translator, options: options}
 
