@@ -65,27 +65,13 @@ type builder struct {
 // Build computes the desired FRRConfiguration of every speaker node and the
 // verdict on every input object. See types.go for the contract.
 func Build(s Snapshot, o Options) Result {
-	b := &builder{opts: o, diag: newDiagnostics(), prefixID: map[netip.Prefix]int32{}}
+	b := &builder{opts: o, diag: newDiagnostics()}
 	b.parse(s)
 	if !b.diag.valid() {
 		return Result{Objects: b.diag.sorted()}
 	}
 
-	services := handledServices(b.services, o)
-	ingress := 0
-	for _, svc := range services {
-		ingress += len(svc.Status.LoadBalancer.Ingress)
-	}
-	b.ipArena = make([]string, 0, ingress)
-	b.addrArena = make([]netip.Addr, 0, ingress)
-	b.adArena = make([]serviceAd, 0, len(services)*max(1, len(b.ads)))
-	b.prefixRefs = make([]int32, 0, ingress*max(1, len(b.ads)))
-	// Each IP gives about one prefix per advertisement.
-	b.prefixID = make(map[netip.Prefix]int32, ingress*max(1, len(b.ads)))
-	plans := make([]servicePlan, len(services))
-	for i, svc := range services {
-		b.planService(svc, &plans[i])
-	}
+	plans := b.planServices(handledServices(b.services, o))
 	b.numberPrefixes()
 
 	announcements := make([]ServiceAnnouncement, len(plans))
@@ -181,6 +167,26 @@ func (b *builder) parseNodes(in []*corev1.Node) []*nodeInfo {
 		out = append(out, info)
 	}
 	return out
+}
+
+// planServices applies the node-independent checks to every service and
+// computes the prefixes each of its advertisements gives.
+func (b *builder) planServices(services []*corev1.Service) []servicePlan {
+	ingress := 0
+	for _, svc := range services {
+		ingress += len(svc.Status.LoadBalancer.Ingress)
+	}
+	perIP := max(1, len(b.ads)) // about one prefix per IP and advertisement
+	b.ipArena = make([]string, 0, ingress)
+	b.addrArena = make([]netip.Addr, 0, ingress)
+	b.adArena = make([]serviceAd, 0, len(services)*perIP)
+	b.prefixRefs = make([]int32, 0, ingress*perIP)
+	b.prefixID = make(map[netip.Prefix]int32, ingress*perIP)
+	plans := make([]servicePlan, len(services))
+	for i, svc := range services {
+		b.planService(svc, &plans[i])
+	}
+	return plans
 }
 
 func (b *builder) internPrefix(p netip.Prefix) int32 {
