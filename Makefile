@@ -107,7 +107,10 @@ e2e-deps: ## Install frr, frr-pythontools and iproute2 with apt-get when missing
 .PHONY: e2e
 e2e: e2e-deps envtest-assets $(BIN)/frrgen $(BIN)/frr-k8s-controller ## Run the end-to-end suite (root; see README).
 	@[ "$$(id -u)" = 0 ] || { echo "make e2e must run as root: it creates network namespaces"; exit 1; }
-	cd e2e && FRRGEN_E2E_WORKDIR=$(E2E_WORKDIR) go test . -count=1 -timeout 60m -v -ginkgo.v $(E2E_FLAGS)
+	@# The suite stops everything itself (AfterSuite, and checks nothing is
+	@# left); e2e-clean afterwards also covers a suite killed outright.
+	rc=0; cd e2e && FRRGEN_E2E_WORKDIR=$(E2E_WORKDIR) go test . -count=1 -timeout 60m -v -ginkgo.v $(E2E_FLAGS) || rc=$$?; \
+	cd $(ROOT) && $(MAKE) --no-print-directory e2e-clean; exit $$rc
 
 .PHONY: e2e-clean
 e2e-clean: ## Stop processes and remove namespaces and links an interrupted e2e run left behind.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -18,8 +20,44 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
+// Objects a spec created, deleted by cleanupSpec when it ends. Helpers record
+// them here rather than calling DeferCleanup: a spec body that keeps running
+// after an interrupt must not call DeferCleanup (Ginkgo exits the process on
+// that, skipping AfterSuite and with it the cleanup of processes and
+// namespaces).
+var (
+	trackedMu sync.Mutex
+	tracked   []client.Object
+)
+
+func track(obj client.Object) {
+	trackedMu.Lock()
+	defer trackedMu.Unlock()
+	tracked = append(tracked, obj)
+}
+
+// cleanupSpec deletes what the spec created, newest first, withdraws what
+// the peers announced, and waits until the node has no BGP configuration
+// left, so that every spec starts from the same state.
+func cleanupSpec() {
+	trackedMu.Lock()
+	objs := tracked
+	tracked = nil
+	trackedMu.Unlock()
+	for i := len(objs) - 1; i >= 0; i-- {
+		deleteAndWait(objs[i])
+	}
+	for _, p := range []*bgpPeer{peerA, peerB} {
+		if p != nil {
+			Expect(p.withdrawAll()).To(Succeed())
+		}
+	}
+	Eventually(func() (string, error) { return vtysh("show running-config") }).WithTimeout(30*time.Second).
+		ShouldNot(ContainSubstring("router bgp"), "the node kept a BGP configuration after the spec's objects were deleted")
+}
+
 // apply creates the objects of a multi-document YAML (as users would write
-// them, e.g. copied from the seed page) and deletes them when the spec ends.
+// them, e.g. copied from the seed page); cleanupSpec deletes them.
 func apply(manifests string) []*unstructured.Unstructured {
 	GinkgoHelper()
 	var objs []*unstructured.Unstructured
@@ -31,7 +69,7 @@ func apply(manifests string) []*unstructured.Unstructured {
 		Expect(yaml.Unmarshal([]byte(doc), &u.Object)).To(Succeed(), doc)
 		Expect(k8s.Create(context.Background(), u)).To(Succeed(), doc)
 		objs = append(objs, u)
-		DeferCleanup(deleteAndWait, u.DeepCopy())
+		track(u.DeepCopy())
 	}
 	return objs
 }
@@ -76,7 +114,7 @@ func createService(name, ip string) *corev1.Service {
 		},
 	}
 	Expect(k8s.Create(ctx, svc)).To(Succeed())
-	DeferCleanup(deleteAndWait, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"}})
+	track(&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"}})
 
 	eps := &discoveryv1.EndpointSlice{
 		ObjectMeta: metav1.ObjectMeta{
@@ -92,7 +130,7 @@ func createService(name, ip string) *corev1.Service {
 		Ports: []discoveryv1.EndpointPort{{Name: ptr.To("http"), Port: ptr.To[int32](8080), Protocol: ptr.To(corev1.ProtocolTCP)}},
 	}
 	Expect(k8s.Create(ctx, eps)).To(Succeed())
-	DeferCleanup(deleteAndWait, &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Name: eps.Name, Namespace: "default"}})
+	track(&discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Name: eps.Name, Namespace: "default"}})
 
 	svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: ip}}
 	Expect(k8s.Status().Update(ctx, svc)).To(Succeed())

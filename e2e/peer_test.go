@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
+	"sync"
 	"time"
 
 	api "github.com/osrg/gobgp/v3/api"
@@ -21,6 +22,9 @@ type bgpPeer struct {
 	addr string // listen address and router id, inside peerNS
 	asn  uint32
 	s    *server.BgpServer
+
+	mu        sync.Mutex
+	announced map[string]bool // prefixes announced by announce, for withdrawAll
 }
 
 var (
@@ -60,7 +64,7 @@ func startPeer(addr string, asn, nodeASN uint32) (*bgpPeer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gobgp %s add neighbor: %w", addr, err)
 	}
-	return &bgpPeer{addr: addr, asn: asn, s: s}, nil
+	return &bgpPeer{addr: addr, asn: asn, s: s, announced: map[string]bool{}}, nil
 }
 
 func (p *bgpPeer) stop() {
@@ -189,11 +193,23 @@ func (p *bgpPeer) remoteCapabilities() ([]bgp.ParameterCapabilityInterface, erro
 
 // announce makes the peer advertise prefix to the node with itself as next hop.
 func (p *bgpPeer) announce(prefix string) error {
+	p.mu.Lock()
+	p.announced[prefix] = true
+	p.mu.Unlock()
 	return p.modifyPath(prefix, false)
 }
 
-func (p *bgpPeer) withdraw(prefix string) error {
-	return p.modifyPath(prefix, true)
+// withdrawAll withdraws every prefix announce announced.
+func (p *bgpPeer) withdrawAll() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for prefix := range p.announced {
+		if err := p.modifyPath(prefix, true); err != nil {
+			return err
+		}
+		delete(p.announced, prefix)
+	}
+	return nil
 }
 
 func (p *bgpPeer) modifyPath(prefix string, withdraw bool) error {

@@ -165,6 +165,12 @@ var _ = BeforeSuite(func() {
 	fmt.Fprintf(GinkgoWriter, "work directory (logs, frr.conf, kubeconfig): %s\n", workDir)
 })
 
+// Every spec ends with cleanupSpec (registered first, so it runs after the
+// spec's own cleanups).
+var _ = BeforeEach(func() {
+	DeferCleanup(cleanupSpec)
+})
+
 var _ = AfterSuite(func() {
 	errs := cleanup()
 	Expect(errs).To(BeEmpty())
