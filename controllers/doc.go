@@ -19,13 +19,15 @@
 // reconcile would cost nodes × cluster size per change. Instead both
 // reconcilers share a Translator that caches the last Result together with an
 // input version: a counter that the watch handlers of the translation inputs
-// increment, before enqueueing, for every event they see. The informer updates
+// increment once per event they see, before enqueueing. The informer updates
 // its store before it calls the handlers, so a reconcile that finds the
 // counter unchanged since the last build knows the cache holds nothing newer,
 // and reuses the Result; otherwise it lists the inputs and builds again. A
 // burst of N events thus enqueues each node once (the work queue coalesces
 // keys) and costs one build per reconcile that observes new input at most —
-// never one per service × peer — with no fixed debounce delay. A content
+// never one per service × peer — with no fixed debounce delay. (Both
+// controllers' handlers see each event, so one change costs one or two
+// builds; the Cost spec measures it.) A content
 // fingerprint (resourceVersions of the whole snapshot) would give the same
 // answer, but computing it means listing everything in every node reconcile.
 //

@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -57,15 +58,20 @@ func CacheOptions(options translate.Options) cache.Options {
 	in := map[string]cache.Config{options.Namespace: {}}
 	out := map[string]cache.Config{options.FRRK8sNamespace: {}}
 	both := map[string]cache.Config{options.Namespace: {}, options.FRRK8sNamespace: {}}
-	return cache.Options{ByObject: map[client.Object]cache.ByObject{
-		&metallbv1beta2.BGPPeer{}:          {Namespaces: in},
-		&metallbv1beta1.BGPAdvertisement{}: {Namespaces: in},
-		&metallbv1beta1.Community{}:        {Namespaces: in},
-		&metallbv1beta1.BFDProfile{}:       {Namespaces: in},
-		&metallbv1beta1.IPAddressPool{}:    {Namespaces: in},
-		&frrv1beta1.FRRConfiguration{}:     {Namespaces: out},
-		&corev1.Secret{}:                   {Namespaces: both},
-	}}
+	return cache.Options{
+		// managedFields are never read, and are a large part of every
+		// cached Service and EndpointSlice.
+		DefaultTransform: cache.TransformStripManagedFields(),
+		ByObject: map[client.Object]cache.ByObject{
+			&metallbv1beta2.BGPPeer{}:          {Namespaces: in},
+			&metallbv1beta1.BGPAdvertisement{}: {Namespaces: in},
+			&metallbv1beta1.Community{}:        {Namespaces: in},
+			&metallbv1beta1.BFDProfile{}:       {Namespaces: in},
+			&metallbv1beta1.IPAddressPool{}:    {Namespaces: in},
+			&frrv1beta1.FRRConfiguration{}:     {Namespaces: out},
+			&corev1.Secret{}:                   {Namespaces: both},
+		},
+	}
 }
 
 // Setup registers both reconcilers, their watches and the cache index with mgr.
@@ -108,29 +114,12 @@ type watchMaps struct {
 }
 
 // watchInputs adds a watch on every translation input (and on the Secrets of
-// the frr-k8s namespace, which the merge check resolves passwords from). For
-// an input event it invalidates the translation, then enqueues targets.
+// the frr-k8s namespace, which the merge check resolves passwords from).
 func (w *watchMaps) watchInputs(b *builder.TypedBuilder[reconcile.Request], targets handler.MapFunc) *builder.TypedBuilder[reconcile.Request] {
 	input := func(relevant func(context.Context, client.Object) bool) handler.EventHandler {
-		return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
-			if relevant != nil && !relevant(ctx, obj) {
-				return nil
-			}
-			w.translator.InputChanged()
-			requests := targets(ctx, obj)
-			if _, isNode := obj.(*corev1.Node); isNode {
-				// A deleted or relabelled node may be missing from targets.
-				requests = append(requests, reconcile.Request{NamespacedName: types.NamespacedName{Name: obj.GetName()}})
-			}
-			return requests
-		})
+		return w.inputHandler(relevant, func(client.Object) bool { return true }, targets)
 	}
-	secrets := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
-		if obj.GetNamespace() == w.options.Namespace {
-			w.translator.InputChanged()
-		}
-		return targets(ctx, obj)
-	})
+	secrets := w.inputHandler(nil, func(obj client.Object) bool { return obj.GetNamespace() == w.options.Namespace }, targets)
 	// Our own status patches change neither generation nor labels (pools
 	// are selected by label), so they do not invalidate the translation.
 	specOrLabels := builder.WithPredicates(predicate.Or[client.Object](predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}))
@@ -144,6 +133,50 @@ func (w *watchMaps) watchInputs(b *builder.TypedBuilder[reconcile.Request], targ
 		Watches(&discoveryv1.EndpointSlice{}, input(w.isLoadBalancerSlice)).
 		Watches(&corev1.Node{}, input(nil), builder.WithPredicates(nodeChangedPredicate())).
 		Watches(&corev1.Secret{}, secrets)
+}
+
+// inputHandler handles one event of an input kind: when the object (old or
+// new, for an update) is relevant, it invalidates the translation if the
+// object is a translation input, once per event, and only then enqueues
+// the union of the objects' targets.
+func (w *watchMaps) inputHandler(relevant func(context.Context, client.Object) bool, isInput func(client.Object) bool, targets handler.MapFunc) handler.EventHandler {
+	handle := func(ctx context.Context, queue workqueue.TypedRateLimitingInterface[reconcile.Request], objects ...client.Object) {
+		var hit []client.Object
+		for _, obj := range objects {
+			if relevant == nil || relevant(ctx, obj) {
+				hit = append(hit, obj)
+			}
+		}
+		if len(hit) == 0 {
+			return
+		}
+		if isInput(hit[0]) {
+			w.translator.InputChanged()
+		}
+		for _, obj := range hit {
+			for _, request := range targets(ctx, obj) {
+				queue.Add(request) // the queue drops duplicates
+			}
+			if _, isNode := obj.(*corev1.Node); isNode {
+				// A deleted or relabelled node may be missing from targets.
+				queue.Add(reconcile.Request{NamespacedName: types.NamespacedName{Name: obj.GetName()}})
+			}
+		}
+	}
+	return handler.Funcs{
+		CreateFunc: func(ctx context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			handle(ctx, q, e.Object)
+		},
+		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			handle(ctx, q, e.ObjectOld, e.ObjectNew)
+		},
+		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			handle(ctx, q, e.Object)
+		},
+		GenericFunc: func(ctx context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			handle(ctx, q, e.Object)
+		},
+	}
 }
 
 // allNodes maps an input event to every node: see the package documentation.

@@ -16,7 +16,7 @@ import (
 	metallbv1beta2 "github.com/frrgen/frrgen/api/v1beta2"
 )
 
-// metricValue reads a gauge or counter from controller-runtime's registry,
+// metricValue reads a gauge, counter or histogram's count from controller-runtime's registry,
 // selected by name and labels; -1 when absent.
 func metricValue(name string, labels map[string]string) float64 {
 	families, err := metrics.Registry.Gather()
@@ -29,6 +29,9 @@ func metricValue(name string, labels map[string]string) float64 {
 			if hasLabels(m, labels) {
 				if m.GetGauge() != nil {
 					return m.GetGauge().GetValue()
+				}
+				if m.GetHistogram() != nil {
+					return float64(m.GetHistogram().GetSampleCount())
 				}
 				return m.GetCounter().GetValue()
 			}

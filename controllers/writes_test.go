@@ -2,6 +2,7 @@ package controllers_test
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -73,6 +74,47 @@ var _ = Describe("Writes", func() {
 		Eventually(func() float64 { return reconciles(controllers.ClusterControllerName) - beforeCluster }).Should(BeNumerically(">=", 3))
 		Consistently(w.mgr.writes.Total).Should(BeZero())
 		AddReportEntry("writes after restart and resyncs", w.mgr.writes.Total())
+	})
+})
+
+var _ = Describe("Cost", func() {
+	It("translates once per input change, not once per node", func() {
+		ctx := context.Background()
+		w := newWorld()
+		nodes := []string{"a", "b", "c", "d", "e"}
+		for _, n := range nodes {
+			w.addNode(n, nil)
+		}
+		w.apply(lifecycleInput)
+		w.addService("web", "198.51.100.10", corev1.ServiceExternalTrafficPolicyCluster, "a")
+		w.start()
+		announced := map[string][]string{"172.30.0.3": {"198.51.100.10/32"}}
+		for _, n := range nodes {
+			Eventually(w.neighbors(n)).Should(Equal(announced))
+		}
+		builds := func() float64 { return metricValue("frrgen_translate_build_duration_seconds", nil) }
+		nodeReconciles := func() float64 { return reconciles(controllers.NodeControllerName) }
+		// Settled: no build for a second.
+		Eventually(func(g Gomega) {
+			settled := builds()
+			g.Consistently(builds, time.Second).Should(Equal(settled))
+		}).Should(Succeed())
+		buildsBefore, reconcilesBefore := builds(), nodeReconciles()
+
+		// One change: every node is reconciled, the translation is built
+		// once for the node controller's event handler and at most once more
+		// for the cluster controller's, which sees the same event.
+		service := &corev1.Service{}
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: w.in, Name: "web"}, service)).To(Succeed())
+		service.Status.LoadBalancer.Ingress[0].IP = "198.51.100.20"
+		Expect(k8s.Status().Update(ctx, service)).To(Succeed())
+		moved := map[string][]string{"172.30.0.3": {"198.51.100.20/32"}}
+		for _, n := range nodes {
+			Eventually(w.neighbors(n)).Should(Equal(moved))
+		}
+		Eventually(func() float64 { return nodeReconciles() - reconcilesBefore }).Should(BeNumerically(">=", len(nodes)))
+		Consistently(func() float64 { return builds() - buildsBefore }).Should(And(BeNumerically(">=", 1), BeNumerically("<=", 2)))
+		AddReportEntry("node reconciles and builds for one change", fmt.Sprintf("%v node reconciles, %v builds", nodeReconciles()-reconcilesBefore, builds()-buildsBefore))
 	})
 })
 

@@ -1,0 +1,100 @@
+package controllers
+
+import (
+	"context"
+	"testing"
+
+	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	metallbv1beta2 "github.com/frrgen/frrgen/api/v1beta2"
+	"github.com/frrgen/frrgen/internal/translate"
+)
+
+func TestSpecsEqualAppliesAPIDefaults(t *testing.T) {
+	desired := func() *frrv1beta1.FRRConfigurationSpec {
+		return &frrv1beta1.FRRConfigurationSpec{BGP: frrv1beta1.BGPConfig{Routers: []frrv1beta1.Router{{
+			ASN: 64512,
+			Neighbors: []frrv1beta1.Neighbor{{
+				Address: "172.30.0.3", ASN: 64513,
+				ToAdvertise: frrv1beta1.Advertise{Allowed: frrv1beta1.AllowedOutPrefixes{Prefixes: []string{"198.51.100.10/32"}}},
+			}},
+			Prefixes: []string{"198.51.100.10/32"},
+		}}}}
+	}
+	stored := desired()
+	stored.BGP.Routers[0].Neighbors[0].ToAdvertise.Allowed.Mode = frrv1beta1.AllowRestricted
+	stored.BGP.Routers[0].Neighbors[0].ToReceive.Allowed.Mode = frrv1beta1.AllowRestricted
+	stored.BGP.BFDProfiles = []frrv1beta1.BFDProfile{} // empty as read back, nil as built
+
+	if !specsEqual(desired(), stored) {
+		t.Error("a spec must equal its stored form with the apiserver's defaults")
+	}
+	changed := desired()
+	changed.BGP.Routers[0].Neighbors[0].ToAdvertise.Allowed.Prefixes = nil
+	if specsEqual(changed, stored) {
+		t.Error("a spec without the prefix must differ")
+	}
+	all := desired()
+	all.BGP.Routers[0].Neighbors[0].ToReceive.Allowed.Mode = frrv1beta1.AllowAll
+	if specsEqual(all, stored) {
+		t.Error("toReceive mode all must differ from the default filtered")
+	}
+	if stored.BGP.Routers[0].Neighbors[0].ToAdvertise.Allowed.Mode != frrv1beta1.AllowRestricted || desired().BGP.Routers[0].Neighbors[0].ToAdvertise.Allowed.Mode != "" {
+		t.Error("specsEqual must not modify its arguments")
+	}
+}
+
+func TestTranslatorBuildsOncePerInputChange(t *testing.T) {
+	ctx := context.Background()
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "a", Labels: map[string]string{"kubernetes.io/hostname": "a"}}}
+	peer := func(name, address string) *metallbv1beta2.BGPPeer {
+		return &metallbv1beta2.BGPPeer{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "metallb-system", Name: name},
+			Spec:       metallbv1beta2.BGPPeerSpec{MyASN: 64512, ASN: 64513, Address: address},
+		}
+	}
+	reader := fake.NewClientBuilder().WithScheme(Scheme()).WithObjects(node, peer("one", "172.30.0.1")).Build()
+	translator := NewTranslator(reader, translate.Options{Namespace: "metallb-system", FRRK8sNamespace: "frr-k8s-system", NamePrefix: "frrgen-"})
+
+	first, err := translator.Result(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !first.Valid || first.ConfigFor("a") == nil || len(first.ConfigFor("a").Spec.BGP.Routers[0].Neighbors) != 1 {
+		t.Fatalf("first build: want a valid config for node a with one neighbor, got %+v", first.Result)
+	}
+
+	// A change the watches have not reported yet is not seen: the cached
+	// Result is reused, whatever is in the cache.
+	if err := reader.Create(ctx, peer("two", "172.30.0.2")); err != nil {
+		t.Fatal(err)
+	}
+	again, err := translator.Result(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again != first {
+		t.Fatal("without an input change, Result must return the cached translation")
+	}
+
+	translator.InputChanged()
+	rebuilt, err := translator.Result(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rebuilt == first {
+		t.Fatal("after an input change, Result must build again")
+	}
+	if n := len(rebuilt.ConfigFor("a").Spec.BGP.Routers[0].Neighbors); n != 2 {
+		t.Fatalf("rebuilt config has %d neighbors, want 2", n)
+	}
+	if rebuilt.ConfigFor("b") != nil {
+		t.Fatal("a node that does not exist must have no config")
+	}
+	if rebuilt.ConfigFor("a").Labels[translate.LabelManagedBy] != translate.ManagedByValue {
+		t.Fatal("desired configs must carry the managed-by label")
+	}
+}
