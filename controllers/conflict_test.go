@@ -43,8 +43,9 @@ spec:
 `
 
 // userConfig is a user's FRRConfiguration for the node that receives every
-// route from our neighbor, repeating the session fields with holdTime hold.
-func userConfig(w *world, node, hold, keepalive string) string {
+// route from our neighbor. neighborFields are extra YAML lines of the
+// neighbor (indented by 8), bgpFields extra lines under bgp (indented by 4).
+func userConfig(w *world, node, neighborFields, bgpFields string) string {
 	return `
 apiVersion: frrk8s.metallb.io/v1beta1
 kind: FRRConfiguration
@@ -56,18 +57,24 @@ spec:
     matchLabels:
       kubernetes.io/hostname: ` + w.nodeName(node) + `
   bgp:
+` + bgpFields + `
     routers:
     - asn: 64512
       neighbors:
       - address: 172.30.0.3
-        asn: 64512
-        holdTime: ` + hold + `
-        keepaliveTime: ` + keepalive + `
         toReceive:
           allowed:
             mode: all
-`
+` + neighborFields
 }
+
+// repeatsOurSession are the neighbor fields that match the session frrgen
+// generates for the peer of conflictInput.
+const repeatsOurSession = `
+        asn: 64512
+        holdTime: 90s
+        keepaliveTime: 30s
+`
 
 var _ = Describe("User FRRConfigurations", func() {
 	var w *world
@@ -88,7 +95,7 @@ var _ = Describe("User FRRConfigurations", func() {
 	}
 
 	It("coexists with a user configuration that adds toReceive to our neighbor and repeats its session fields", func() {
-		w.apply(userConfig(w, "a", "90s", "30s"))
+		w.apply(userConfig(w, "a", repeatsOurSession, ""))
 		w.start()
 		Eventually(w.neighbors("a")).Should(Equal(announced))
 		Eventually(peerCondition(metallbv1beta1.ConditionConflict)).Should(HaveField("Status", metav1.ConditionFalse))
@@ -97,36 +104,56 @@ var _ = Describe("User FRRConfigurations", func() {
 		Expect(eventsFor(w.out, "FRRConfiguration", "receive-all", "Conflict")()).To(BeEmpty())
 	})
 
-	It("keeps the last good configuration while a user configuration clashes, reports it, and writes once the user object is fixed", func() {
-		w.start()
-		Eventually(w.neighbors("a")).Should(Equal(announced))
-		good := w.config("a")
+	DescribeTable("keeps the last good configuration while a user configuration clashes, reports it, and writes once the user object is fixed",
+		func(neighborFields, bgpFields, field, theirValue string) {
+			w.start()
+			Eventually(w.neighbors("a")).Should(Equal(announced))
+			good := w.config("a")
 
-		user := w.apply(userConfig(w, "a", "30s", "10s"))[0].(*frrv1beta1.FRRConfiguration)
-		w.addService("more", "198.51.100.11", corev1.ServiceExternalTrafficPolicyCluster, "a")
+			user := w.apply(userConfig(w, "a", neighborFields, bgpFields))[0].(*frrv1beta1.FRRConfiguration)
+			w.addService("more", "198.51.100.11", corev1.ServiceExternalTrafficPolicyCluster, "a")
 
-		Eventually(peerCondition(metallbv1beta1.ConditionConflict)).Should(And(
-			HaveField("Status", metav1.ConditionTrue),
-			HaveField("Reason", metallbv1beta1.ReasonConflict),
-			HaveField("Message", And(ContainSubstring("receive-all"), ContainSubstring("holdTime"), ContainSubstring(w.nodeName("a")))),
-		))
-		Eventually(eventsFor(w.out, "FRRConfiguration", "receive-all", "Conflict")).Should(ContainElement(ContainSubstring("holdTime")))
-		Eventually(eventsFor(w.out, "FRRConfiguration", good.Name, "Conflict")).Should(ContainElement(ContainSubstring("receive-all")))
-		Eventually(metricValue).WithArguments("frrgen_config_stale", map[string]string{"node": w.nodeName("a")}).Should(BeEquivalentTo(1))
-		Consistently(func() string { return w.config("a").ResourceVersion }).Should(Equal(good.ResourceVersion))
-		peer := &metallbv1beta2.BGPPeer{}
-		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: w.in, Name: "peer"}, peer)).To(Succeed())
-		Expect(peer.Status.ConfiguredNodes).To(BeZero())
+			Eventually(peerCondition(metallbv1beta1.ConditionConflict)).Should(And(
+				HaveField("Status", metav1.ConditionTrue),
+				HaveField("Reason", metallbv1beta1.ReasonConflict),
+				HaveField("Message", And(ContainSubstring("receive-all"), ContainSubstring(field), ContainSubstring(theirValue), ContainSubstring(w.nodeName("a")))),
+			))
+			Eventually(eventsFor(w.out, "FRRConfiguration", "receive-all", "Conflict")).Should(ContainElement(ContainSubstring(field)))
+			Eventually(eventsFor(w.out, "FRRConfiguration", good.Name, "Conflict")).Should(ContainElement(ContainSubstring("receive-all")))
+			Eventually(metricValue).WithArguments("frrgen_config_stale", map[string]string{"node": w.nodeName("a")}).Should(BeEquivalentTo(1))
+			Consistently(func() string { return w.config("a").ResourceVersion }).Should(Equal(good.ResourceVersion))
+			peer := &metallbv1beta2.BGPPeer{}
+			Expect(k8s.Get(ctx, client.ObjectKey{Namespace: w.in, Name: "peer"}, peer)).To(Succeed())
+			Expect(peer.Status.ConfiguredNodes).To(BeZero())
 
-		// Fixing the user's object is enough: the watch on it retries.
-		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(user), user)).To(Succeed())
-		user.Spec.BGP.Routers[0].Neighbors[0].HoldTime = &metav1.Duration{Duration: 90e9}
-		user.Spec.BGP.Routers[0].Neighbors[0].KeepaliveTime = &metav1.Duration{Duration: 30e9}
-		Expect(k8s.Update(ctx, user)).To(Succeed())
-		Eventually(w.neighbors("a")).Should(Equal(both))
-		Eventually(peerCondition(metallbv1beta1.ConditionConflict)).Should(HaveField("Status", metav1.ConditionFalse))
-		Eventually(metricValue).WithArguments("frrgen_config_stale", map[string]string{"node": w.nodeName("a")}).Should(BeEquivalentTo(0))
-	})
+			// Fixing the user's object is enough: the watch on it retries.
+			Expect(k8s.Get(ctx, client.ObjectKeyFromObject(user), user)).To(Succeed())
+			neighbor := &user.Spec.BGP.Routers[0].Neighbors[0]
+			neighbor.ASN = 64512
+			neighbor.HoldTime = &metav1.Duration{Duration: 90e9}
+			neighbor.KeepaliveTime = &metav1.Duration{Duration: 30e9}
+			neighbor.BFDProfile = ""
+			user.Spec.BGP.BFDProfiles = nil
+			Expect(k8s.Update(ctx, user)).To(Succeed())
+			Eventually(w.neighbors("a")).Should(Equal(both))
+			Eventually(peerCondition(metallbv1beta1.ConditionConflict)).Should(HaveField("Status", metav1.ConditionFalse))
+			Eventually(metricValue).WithArguments("frrgen_config_stale", map[string]string{"node": w.nodeName("a")}).Should(BeEquivalentTo(0))
+		},
+		Entry("different hold time", `
+        asn: 64512
+        holdTime: 30s
+        keepaliveTime: 10s
+`, "", "holdTime", "30s"),
+		Entry("different ASN", `
+        asn: 64999
+        holdTime: 90s
+        keepaliveTime: 30s
+`, "", "asn", "64999"),
+		Entry("a BFD profile where ours has none", repeatsOurSession+`        bfdProfile: slow
+`, `    bfdProfiles:
+    - name: slow
+`, "bfdProfile", "slow"),
+	)
 
 	It("never touches an FRRConfiguration it does not own, even one with its name", func() {
 		squatter := &frrv1beta1.FRRConfiguration{ObjectMeta: metav1.ObjectMeta{
