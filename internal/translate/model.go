@@ -131,26 +131,29 @@ func matchesAny(sels []labels.Selector, set labels.Set) bool {
 // depend on which copy comes first. Objects of the kinds frrgen reports on
 // (tracked) are registered in d even when valid.
 func uniqueObjects[T any](d *diagnostics, namespace, kind string, tracked bool, in []T, meta func(*T) *metav1.ObjectMeta) []*T {
-	var out []*T
+	// Sorting keyed copies is much cheaper than calling meta in the comparator.
+	type keyed struct {
+		namespace, name string
+		obj             *T
+	}
+	all := make([]keyed, 0, len(in))
 	for i := range in {
 		m := meta(&in[i])
 		if namespace != "" && m.Namespace != namespace {
 			continue
 		}
-		out = append(out, &in[i])
+		all = append(all, keyed{m.Namespace, m.Name, &in[i]})
 	}
-	byKey := func(a, b *T) int {
-		ma, mb := meta(a), meta(b)
-		return cmp.Or(cmp.Compare(ma.Namespace, mb.Namespace), cmp.Compare(ma.Name, mb.Name))
-	}
-	slices.SortFunc(out, byKey)
-	var unique []*T
-	for i := 0; i < len(out); {
+	slices.SortFunc(all, func(a, b keyed) int {
+		return cmp.Or(cmp.Compare(a.namespace, b.namespace), cmp.Compare(a.name, b.name))
+	})
+	unique := make([]*T, 0, len(all))
+	for i := 0; i < len(all); {
 		j := i + 1
-		for j < len(out) && byKey(out[j], out[i]) == 0 {
+		for j < len(all) && all[j].name == all[i].name && all[j].namespace == all[i].namespace {
 			j++
 		}
-		m := meta(out[i])
+		m := meta(all[i].obj)
 		ref := refOf(kind, m)
 		switch {
 		case j-i > 1:
@@ -161,7 +164,7 @@ func uniqueObjects[T any](d *diagnostics, namespace, kind string, tracked bool, 
 			if tracked {
 				d.register(ref, m.Generation)
 			}
-			unique = append(unique, out[i])
+			unique = append(unique, all[i].obj)
 		}
 		i = j
 	}
