@@ -93,7 +93,10 @@ type SecretMirror struct {
 
 // ObjectRef names an input object.
 type ObjectRef struct {
-	Kind      string // IPAddressPool, BGPAdvertisement, Community, BFDProfile, BGPPeer
+	// Kind is IPAddressPool, BGPAdvertisement, Community, BFDProfile or
+	// BGPPeer; Node, Service or Secret only for an object defined twice in
+	// the input (possible with files read by `frrgen render`).
+	Kind      string
 	Namespace string
 	Name      string
 }
