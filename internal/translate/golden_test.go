@@ -11,10 +11,12 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/yaml"
 
 	"github.com/frrgen/frrgen/internal/manifest"
+	"github.com/frrgen/frrgen/internal/merge"
 	"github.com/frrgen/frrgen/internal/translate"
 )
 
@@ -143,6 +145,7 @@ func TestGolden(t *testing.T) {
 			}
 			checkFRRK8sRules(t, r)
 			checkNoSecretLeaks(t, objs, got)
+			checkMergesWithUserConfigs(t, objs, r)
 		})
 	}
 }
@@ -157,5 +160,47 @@ func checkNoSecretLeaks(t *testing.T, objs *manifest.Objects, output []byte) {
 				t.Errorf("the value of Secret %s key %s appears in the output", s.Name, key)
 			}
 		}
+	}
+}
+
+// checkMergesWithUserConfigs runs frr-k8s's merge (as internal/merge
+// re-implements it) on each node: frrgen's configuration, the user
+// FRRConfigurations of the case, and the Secrets frrgen asks to mirror.
+func checkMergesWithUserConfigs(t *testing.T, objs *manifest.Objects, r translate.Result) {
+	t.Helper()
+	var secrets []corev1.Secret
+	for _, m := range r.PasswordSecrets {
+		for _, s := range objs.Secrets {
+			if s.Name == m.SourceName {
+				mirrored := *s.DeepCopy()
+				mirrored.Name, mirrored.Namespace = m.Name, "frr-k8s-system"
+				secrets = append(secrets, mirrored)
+			}
+		}
+	}
+	nodeLabels := map[string]map[string]string{}
+	for _, n := range objs.Nodes {
+		nodeLabels[n.Name] = n.Labels
+	}
+	for i := range r.Configs {
+		c := &r.Configs[i]
+		node := c.Annotations[translate.AnnotationNode]
+		if conflict, _ := merge.Check(c, objs.FRRConfigurations, nodeLabels[node], secrets); conflict != nil {
+			t.Errorf("node %s: frr-k8s would refuse the configuration: %s", node, conflict.Message)
+		}
+	}
+}
+
+// TestMergeCheckIsLive makes sure checkMergesWithUserConfigs can fail: the
+// seed's user configuration, changed to expect another ASN from the
+// neighbor frrgen also configures, must be reported.
+func TestMergeCheckIsLive(t *testing.T) {
+	objs, o := loadCase(t, "testdata/seed-frrk8s-receive")
+	objs.FRRConfigurations[0].Spec.BGP.Routers[0].Neighbors[0].ASN = 64999
+	r := translate.Build(objs.Snapshot(), o)
+	cfg := &r.Configs[0]
+	conflict, _ := merge.Check(cfg, objs.FRRConfigurations, objs.Nodes[0].Labels, nil)
+	if conflict == nil {
+		t.Fatal("a neighbor ASN clash with the user configuration is not reported")
 	}
 }
