@@ -185,8 +185,12 @@ func checkMergesWithUserConfigs(t *testing.T, objs *manifest.Objects, r translat
 	for i := range r.Configs {
 		c := &r.Configs[i]
 		node := c.Annotations[translate.AnnotationNode]
-		if conflict, _ := merge.Check(c, objs.FRRConfigurations, nodeLabels[node], secrets); conflict != nil {
+		conflict, warnings := merge.Check(c, objs.FRRConfigurations, nodeLabels[node], secrets)
+		if conflict != nil {
 			t.Errorf("node %s: frr-k8s would refuse the configuration: %s", node, conflict.Message)
+		}
+		for _, w := range warnings {
+			t.Errorf("node %s: %s", node, w) // e.g. the webhook would deny the write
 		}
 	}
 }
@@ -199,8 +203,8 @@ func TestMergeCheckIsLive(t *testing.T) {
 	objs.FRRConfigurations[0].Spec.BGP.Routers[0].Neighbors[0].ASN = 64999
 	r := translate.Build(objs.Snapshot(), o)
 	cfg := &r.Configs[0]
-	conflict, _ := merge.Check(cfg, objs.FRRConfigurations, objs.Nodes[0].Labels, nil)
-	if conflict == nil {
+	conflict, warnings := merge.Check(cfg, objs.FRRConfigurations, objs.Nodes[0].Labels, nil)
+	if conflict == nil && len(warnings) == 0 {
 		t.Fatal("a neighbor ASN clash with the user configuration is not reported")
 	}
 }
