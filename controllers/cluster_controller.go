@@ -42,6 +42,8 @@ type ClusterReconciler struct {
 	announcements map[types.NamespacedName]string
 }
 
+// Reconcile brings the password mirrors, the metallb.io statuses and the
+// Service Events up to date with the (cached) translation.
 func (r *ClusterReconciler) Reconcile(ctx context.Context, _ ctrl.Request) (ctrl.Result, error) {
 	translation, err := r.Translator.Result(ctx)
 	if err != nil {

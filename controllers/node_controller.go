@@ -64,6 +64,10 @@ type NodeReconciler struct {
 	reportedConflicts map[string]string
 }
 
+// Reconcile makes the node's FRRConfiguration the translated one: it reads
+// the (cached) translation, checks it merges with the users' configurations,
+// writes it if it differs from the stored one, and removes ours that are no
+// longer wanted.
 func (r *NodeReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	node := req.Name
 	log := logf.FromContext(ctx).WithValues("node", node)
@@ -104,7 +108,7 @@ func (r *NodeReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 		return ctrl.Result{}, err
 	}
 	for _, w := range warnings {
-		log.Info("merge warning", "warning", w)
+		log.V(1).Info("merge warning", "warning", w) // repeats every reconcile: debug level
 	}
 	if conflict != nil {
 		staleConfig.WithLabelValues(node).Set(1)
