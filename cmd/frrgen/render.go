@@ -46,7 +46,7 @@ invalid.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringSliceVarP(&f.files, "filename", "f", nil, "YAML file or directory (recursive) to read; repeatable; - for standard input")
+	fl.StringArrayVarP(&f.files, "filename", "f", nil, "YAML file or directory (recursive) to read; repeatable; - for standard input")
 	fl.StringVar(&f.node, "node", "", "print only the configuration of this node")
 	fl.StringVarP(&f.output, "output", "o", "yaml", "output format: yaml (multi-document) or json (a list)")
 	fl.StringVar(&f.namespace, "namespace", "metallb-system", "namespace of the MetalLB objects")
