@@ -337,7 +337,7 @@ func (b *builder) desiredConfigForNode(n *nodeInfo, plans []servicePlan, announc
 			Annotations: map[string]string{AnnotationNode: n.name},
 		},
 		Spec: frrv1beta1.FRRConfigurationSpec{
-			NodeSelector: metav1.LabelSelector{MatchLabels: map[string]string{labelHostname: n.name}},
+			NodeSelector: metav1.LabelSelector{MatchLabels: map[string]string{labelHostname: n.hostname()}},
 			BGP:          frrv1beta1.BGPConfig{Routers: []frrv1beta1.Router{}},
 		},
 	}

@@ -31,6 +31,16 @@ type nodeInfo struct {
 	peers []*peer
 }
 
+// hostname is the value frr-k8s matches our nodeSelector against: the node's
+// kubernetes.io/hostname label, which the kubelet sets and which may differ
+// from the node name (--hostname-override); the name when the label is absent.
+func (n *nodeInfo) hostname() string {
+	if h := n.labels[labelHostname]; h != "" {
+		return h
+	}
+	return n.name
+}
+
 type pool struct {
 	ref      ObjectRef
 	labels   labels.Set
