@@ -370,6 +370,57 @@ spec:
 		Expect(peerA.routes()).To(Equal(before))
 	})
 
+	It("IPv6: a service IPv6 address reaches the peer over an IPv6 session, with its community", func() {
+		apply(`
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata:
+  name: peer-a-v6
+  namespace: metallb-system
+spec:
+  myASN: 64512
+  peerASN: 64512
+  peerAddress: 2001:db8::2
+  connectTime: 5s
+---
+apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata:
+  name: v6
+  namespace: metallb-system
+spec:
+  addresses:
+  - 2001:db8:1::/120
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata:
+  name: v6
+  namespace: metallb-system
+spec:
+  ipAddressPools: [v6]
+  communities: [65000:6]
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata:
+  name: v6-aggregate
+  namespace: metallb-system
+spec:
+  ipAddressPools: [v6]
+  aggregationLengthV6: 120
+`)
+		createService("svc-v6", "2001:db8:1::10")
+		Eventually(func() (map[string]receivedRoute, error) { return peerA.routesFrom(nodeIPv6) }).Should(SatisfyAll(
+			WithTransform(keys, Equal([]string{"2001:db8:1::/120", "2001:db8:1::10/128"})),
+			HaveKeyWithValue("2001:db8:1::10/128", SatisfyAll(
+				HaveField("Communities", Equal([]string{"65000:6"})),
+				HaveField("NextHop", Equal(nodeIPv6)),
+			)),
+			HaveKeyWithValue("2001:db8:1::/120", HaveField("Communities", BeEmpty())),
+		))
+	})
+
 	It("BFD profile on the peer: the node's BFD session with the peer comes up", func() {
 		apply(`
 apiVersion: metallb.io/v1beta1

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -123,11 +124,15 @@ func createService(name, ip string) *corev1.Service {
 		},
 		AddressType: discoveryv1.AddressTypeIPv4,
 		Endpoints: []discoveryv1.Endpoint{{
-			Addresses:  []string{"10.244.0.10"},
+			Addresses:  []string{"10.244.0.10"}, // a pod address: data only, nothing routes to it
 			Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true), Serving: ptr.To(true)},
 			NodeName:   ptr.To(nodeName),
 		}},
 		Ports: []discoveryv1.EndpointPort{{Name: ptr.To("http"), Port: ptr.To[int32](8080), Protocol: ptr.To(corev1.ProtocolTCP)}},
+	}
+	if netip.MustParseAddr(ip).Is6() {
+		eps.AddressType = discoveryv1.AddressTypeIPv6
+		eps.Endpoints[0].Addresses = []string{"2001:db8:ffff::10"}
 	}
 	Expect(k8s.Create(ctx, eps)).To(Succeed())
 	track(&discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Name: eps.Name, Namespace: "default"}})

@@ -25,6 +25,8 @@ const (
 	nodeIPv4  = "192.0.2.1"
 	peerAIPv4 = "192.0.2.2"
 	peerBIPv4 = "192.0.2.3"
+	nodeIPv6  = "2001:db8::1"
+	peerAIPv6 = "2001:db8::2"
 )
 
 func run(argv ...string) (string, error) {
@@ -58,6 +60,9 @@ func setupNetwork() error {
 		[]string{"ip", "-n", nodeName, "addr", "add", nodeIPv4 + "/24", "dev", nodeVeth},
 		[]string{"ip", "-n", peerNS, "addr", "add", peerAIPv4 + "/24", "dev", peerVeth},
 		[]string{"ip", "-n", peerNS, "addr", "add", peerBIPv4 + "/24", "dev", peerVeth},
+		// nodad: usable at once, no duplicate address detection delay.
+		[]string{"ip", "-n", nodeName, "addr", "add", nodeIPv6 + "/64", "dev", nodeVeth, "nodad"},
+		[]string{"ip", "-n", peerNS, "addr", "add", peerAIPv6 + "/64", "dev", peerVeth, "nodad"},
 		[]string{"ip", "-n", nodeName, "link", "set", nodeVeth, "up"},
 		[]string{"ip", "-n", peerNS, "link", "set", peerVeth, "up"},
 	)

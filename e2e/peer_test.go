@@ -19,7 +19,7 @@ import (
 // peer namespace. It only listens (passive mode), so every connection it
 // makes is accepted on a socket created inside that namespace.
 type bgpPeer struct {
-	addr string // listen address and router id, inside peerNS
+	addr string // IPv4 listen address and router id, inside peerNS
 	asn  uint32
 	s    *server.BgpServer
 
@@ -32,7 +32,9 @@ var (
 	v6Unicast = &api.Family{Afi: api.Family_AFI_IP6, Safi: api.Family_SAFI_UNICAST}
 )
 
-func startPeer(addr string, asn, nodeASN uint32) (*bgpPeer, error) {
+// startPeer starts a GoBGP server listening on addr (IPv4, also its router
+// id) and on extraAddrs, with the node as a neighbor at each of nodeAddrs.
+func startPeer(addr string, extraAddrs []string, asn, nodeASN uint32, nodeAddrs ...string) (*bgpPeer, error) {
 	logger := gobgplog.NewDefaultLogger()
 	logger.SetLevel(gobgplog.ErrorLevel)
 	s := server.NewBgpServer(server.LoggerOption(logger))
@@ -45,24 +47,30 @@ func startPeer(addr string, asn, nodeASN uint32) (*bgpPeer, error) {
 		Asn:             asn,
 		RouterId:        addr,
 		ListenPort:      179,
-		ListenAddresses: []string{addr},
+		ListenAddresses: append([]string{addr}, extraAddrs...),
 	}})
 	if err != nil {
 		return nil, fmt.Errorf("gobgp %s: %w", addr, err)
 	}
-	err = s.AddPeer(ctx, &api.AddPeerRequest{Peer: &api.Peer{
-		Conf:      &api.PeerConf{NeighborAddress: nodeIPv4, PeerAsn: nodeASN},
-		Transport: &api.Transport{PassiveMode: true, LocalAddress: addr},
-		// After a session drops (a spec removed its BGPPeer), accept the next
-		// connection after 1 s instead of GoBGP's default 30 s idle hold.
-		Timers: &api.Timers{Config: &api.TimersConfig{IdleHoldTimeAfterReset: 1}},
-		AfiSafis: []*api.AfiSafi{
-			{Config: &api.AfiSafiConfig{Family: v4Unicast, Enabled: true}},
-			{Config: &api.AfiSafiConfig{Family: v6Unicast, Enabled: true}},
-		},
-	}})
-	if err != nil {
-		return nil, fmt.Errorf("gobgp %s add neighbor: %w", addr, err)
+	for _, node := range nodeAddrs {
+		local := addr
+		if netip.MustParseAddr(node).Is6() && len(extraAddrs) > 0 {
+			local = extraAddrs[0]
+		}
+		err = s.AddPeer(ctx, &api.AddPeerRequest{Peer: &api.Peer{
+			Conf:      &api.PeerConf{NeighborAddress: node, PeerAsn: nodeASN},
+			Transport: &api.Transport{PassiveMode: true, LocalAddress: local},
+			// After a session drops (a spec removed its BGPPeer), accept the next
+			// connection after 1 s instead of GoBGP's default 30 s idle hold.
+			Timers: &api.Timers{Config: &api.TimersConfig{IdleHoldTimeAfterReset: 1}},
+			AfiSafis: []*api.AfiSafi{
+				{Config: &api.AfiSafiConfig{Family: v4Unicast, Enabled: true}},
+				{Config: &api.AfiSafiConfig{Family: v6Unicast, Enabled: true}},
+			},
+		}})
+		if err != nil {
+			return nil, fmt.Errorf("gobgp %s add neighbor %s: %w", addr, node, err)
+		}
 	}
 	return &bgpPeer{addr: addr, asn: asn, s: s, announced: map[string]bool{}}, nil
 }
@@ -92,20 +100,25 @@ func (r receivedRoute) String() string {
 	return fmt.Sprintf("%s nh=%s localpref=%s communities=%v large=%v", r.Prefix, r.NextHop, lp, r.Communities, r.Large)
 }
 
-// routes returns what the peer holds in its Adj-RIB-In from the node, keyed by
-// prefix. It fails while the session is not established.
+// routes returns what the peer holds in its Adj-RIB-In from the node's IPv4
+// session, keyed by prefix. It fails while the session is not established.
 func (p *bgpPeer) routes() (map[string]receivedRoute, error) {
-	if st, err := p.sessionState(); err != nil {
+	return p.routesFrom(nodeIPv4)
+}
+
+// routesFrom is routes for the session with the node's address node.
+func (p *bgpPeer) routesFrom(node string) (map[string]receivedRoute, error) {
+	if n, err := p.neighborAt(node); err != nil {
 		return nil, err
-	} else if st != api.PeerState_ESTABLISHED {
-		return nil, fmt.Errorf("session %s<->%s is %s", p.addr, nodeIPv4, st)
+	} else if st := n.State.SessionState; st != api.PeerState_ESTABLISHED {
+		return nil, fmt.Errorf("session %s<->%s is %s", p.addr, node, st)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	out := map[string]receivedRoute{}
 	for _, fam := range []*api.Family{v4Unicast, v6Unicast} {
 		var decodeErr error
-		err := p.s.ListPath(ctx, &api.ListPathRequest{TableType: api.TableType_ADJ_IN, Name: nodeIPv4, Family: fam},
+		err := p.s.ListPath(ctx, &api.ListPathRequest{TableType: api.TableType_ADJ_IN, Name: node, Family: fam},
 			func(d *api.Destination) {
 				for _, path := range d.Paths {
 					r, err := decodePath(d.Prefix, path)
@@ -158,15 +171,19 @@ func decodePath(prefix string, path *api.Path) (receivedRoute, error) {
 }
 
 func (p *bgpPeer) neighbor() (*api.Peer, error) {
+	return p.neighborAt(nodeIPv4)
+}
+
+func (p *bgpPeer) neighborAt(node string) (*api.Peer, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var found *api.Peer
-	err := p.s.ListPeer(ctx, &api.ListPeerRequest{Address: nodeIPv4}, func(peer *api.Peer) { found = peer })
+	err := p.s.ListPeer(ctx, &api.ListPeerRequest{Address: node}, func(peer *api.Peer) { found = peer })
 	if err != nil {
 		return nil, err
 	}
 	if found == nil || found.State == nil {
-		return nil, fmt.Errorf("gobgp %s has no neighbor %s", p.addr, nodeIPv4)
+		return nil, fmt.Errorf("gobgp %s has no neighbor %s", p.addr, node)
 	}
 	return found, nil
 }

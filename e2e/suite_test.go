@@ -123,9 +123,9 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 
 	By("starting GoBGP peers in the peer namespace")
-	peerA, err = startPeer(peerAIPv4, peerAASN, nodeASN)
+	peerA, err = startPeer(peerAIPv4, []string{peerAIPv6}, peerAASN, nodeASN, nodeIPv4, nodeIPv6)
 	Expect(err).NotTo(HaveOccurred())
-	peerB, err = startPeer(peerBIPv4, peerBASN, nodeASN)
+	peerB, err = startPeer(peerBIPv4, nil, peerBASN, nodeASN, nodeIPv4)
 	Expect(err).NotTo(HaveOccurred())
 
 	By("starting kube-apiserver and etcd")
