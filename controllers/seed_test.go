@@ -6,6 +6,10 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	metallbv1beta1 "github.com/frrgen/frrgen/api/v1beta1"
+	metallbv1beta2 "github.com/frrgen/frrgen/api/v1beta2"
 )
 
 // The examples of the seed page (MetalLB's "Advanced BGP configuration"),
@@ -355,5 +359,70 @@ spec:
 		router := w.config("a").Spec.BGP.Routers[0]
 		Expect(router.VRF).To(Equal("red"))
 		Expect(router.ASN).To(BeEquivalentTo(64512))
+	})
+
+	It("coexists with a user FRRConfiguration receiving routes from our peer (configuring with FRR-K8s)", func() {
+		w := newWorld()
+		w.addNode("a", nil)
+		// The page puts with-recv in metallb-system because MetalLB's bundled
+		// frr-k8s runs there; with frrgen it goes to frr-k8s's namespace.
+		w.apply(`
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata:
+  name: peer
+  namespace: metallb-system
+spec:
+  myASN: 64512
+  peerASN: 64512
+  peerAddress: 172.30.0.3
+---
+apiVersion: frrk8s.metallb.io/v1beta1
+kind: FRRConfiguration
+metadata:
+  name: with-recv
+  namespace: frr-k8s-system
+spec:
+  bgp:
+    routers:
+    - asn: 64512
+      neighbors:
+      - address: 172.30.0.3
+        asn: 64512
+        toReceive:
+          allowed:
+            mode: all
+`)
+		w.start()
+
+		Eventually(w.neighbors("a")).Should(Equal(map[string][]string{"172.30.0.3": nil}))
+		peer := &metallbv1beta2.BGPPeer{ObjectMeta: metavIn(w.in, "peer")}
+		Eventually(conditionOf(peer, func() []metav1.Condition { return peer.Status.Conditions }, metallbv1beta1.ConditionConflict)).
+			Should(HaveField("Status", metav1.ConditionFalse))
+		Expect(eventsFor(w.out, "FRRConfiguration", "with-recv", "Conflict")()).To(BeEmpty())
+	})
+
+	It("enables graceful restart on the neighbor (graceful restart)", func() {
+		w := newWorld()
+		w.addNode("a", nil)
+		w.apply(`
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata:
+  name: example
+  namespace: metallb-system
+spec:
+  myASN: 64512
+  peerASN: 64512
+  peerAddress: 172.30.0.3
+  enableGracefulRestart: true
+`)
+		w.start()
+
+		Eventually(w.config).WithArguments("a").ShouldNot(BeNil())
+		Expect(w.config("a").Spec.BGP.Routers[0].Neighbors).To(ConsistOf(And(
+			HaveField("Address", "172.30.0.3"),
+			HaveField("EnableGracefulRestart", true),
+		)))
 	})
 })
