@@ -182,7 +182,8 @@ func (w *watchMaps) inputHandler(relevant func(context.Context, client.Object) b
 // allNodes maps an input event to every node: see the package documentation.
 func (w *watchMaps) allNodes(ctx context.Context, _ client.Object) []reconcile.Request {
 	var list corev1.NodeList
-	if err := w.reader.List(ctx, &list); err != nil {
+	// Read-only use of the names: no need to copy every Node per event.
+	if err := w.reader.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
 		return nil
 	}
 	requests := make([]reconcile.Request, len(list.Items))
@@ -210,7 +211,7 @@ func (w *watchMaps) nodesOfConfig(ctx context.Context, obj client.Object) []reco
 		return nil // frr-k8s fails such a config everywhere; nothing we can retry
 	}
 	var list corev1.NodeList
-	if err := w.reader.List(ctx, &list, client.MatchingLabelsSelector{Selector: selector}); err != nil {
+	if err := w.reader.List(ctx, &list, client.MatchingLabelsSelector{Selector: selector}, client.UnsafeDisableDeepCopy); err != nil {
 		return nil
 	}
 	requests := make([]reconcile.Request, len(list.Items))
