@@ -56,7 +56,7 @@ func newControllerCommand() *cobra.Command {
 	fl.StringVar(&f.metricsAddress, "metrics-bind-address", ":8080", "address of the Prometheus metrics endpoint (0 disables it)")
 	fl.StringVar(&f.probeAddress, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz endpoints")
 	fl.BoolVar(&f.leaderElect, "leader-elect", true, "run the controllers only in the replica holding the leader Lease")
-	fl.StringVar(&f.leaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader Lease (default: the pod's namespace)")
+	fl.StringVar(&f.leaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader Lease (default: the pod's namespace; required outside a cluster when --leader-elect is on)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info or error")
 	return cmd
 }
