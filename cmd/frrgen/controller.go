@@ -5,7 +5,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap/zapcore"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -14,20 +13,14 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/frrgen/frrgen/controllers"
-	"github.com/frrgen/frrgen/internal/translate"
 )
 
 func init() { subcommands = append(subcommands, newControllerCommand) }
 
 // controllerFlags are the settings of `frrgen controller`.
 type controllerFlags struct {
+	translationFlags
 	kubeconfig              string
-	namespace               string
-	frrk8sNamespace         string
-	speakerSelector         string
-	lbClass                 string
-	ignoreExcludeLB         bool
-	namePrefix              string
 	metricsAddress          string
 	probeAddress            string
 	leaderElect             bool
@@ -47,12 +40,7 @@ func newControllerCommand() *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the in-cluster config)")
-	fl.StringVar(&f.namespace, "namespace", "metallb-system", "namespace of the MetalLB objects")
-	fl.StringVar(&f.frrk8sNamespace, "frrk8s-namespace", "frr-k8s-system", "namespace of the FRRConfigurations and mirrored password Secrets")
-	fl.StringVar(&f.speakerSelector, "speaker-node-selector", "", "label selector of the speaker nodes (empty: all nodes)")
-	fl.StringVar(&f.lbClass, "lb-class", "", "loadBalancerClass of the services to announce (empty: services without a class)")
-	fl.BoolVar(&f.ignoreExcludeLB, "ignore-exclude-lb", false, "announce from nodes labelled node.kubernetes.io/exclude-from-external-load-balancers too")
-	fl.StringVar(&f.namePrefix, "name-prefix", "frrgen-", "prefix of the FRRConfiguration names")
+	f.translationFlags.register(fl)
 	fl.StringVar(&f.metricsAddress, "metrics-bind-address", ":8080", "address of the Prometheus metrics endpoint (0 disables it)")
 	fl.StringVar(&f.probeAddress, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz endpoints")
 	fl.BoolVar(&f.leaderElect, "leader-elect", true, "run the controllers only in the replica holding the leader Lease")
@@ -68,17 +56,9 @@ func runController(cmd *cobra.Command, f *controllerFlags) error {
 	}
 	ctrl.SetLogger(zap.New(zap.Level(level)))
 
-	speakers, err := labels.Parse(f.speakerSelector)
+	options, err := f.options()
 	if err != nil {
-		return fmt.Errorf("--speaker-node-selector: %w", err)
-	}
-	options := translate.Options{
-		Namespace:           f.namespace,
-		FRRK8sNamespace:     f.frrk8sNamespace,
-		LoadBalancerClass:   f.lbClass,
-		IgnoreExcludeLB:     f.ignoreExcludeLB,
-		SpeakerNodeSelector: speakers,
-		NamePrefix:          f.namePrefix,
+		return err
 	}
 
 	config, err := restConfig(f.kubeconfig)

@@ -8,7 +8,6 @@ import (
 	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/frrgen/frrgen/internal/manifest"
 	"github.com/frrgen/frrgen/internal/translate"
@@ -18,16 +17,11 @@ func init() { subcommands = append(subcommands, newRenderCommand) }
 
 // renderFlags are the settings of `frrgen render`.
 type renderFlags struct {
-	files           []string
-	node            string
-	output          string
-	namespace       string
-	frrk8sNamespace string
-	lbClass         string
-	ignoreExcludeLB bool
-	speakerSelector string
-	namePrefix      string
-	effective       bool
+	translationFlags
+	files     []string
+	node      string
+	output    string
+	effective bool
 }
 
 func newRenderCommand() *cobra.Command {
@@ -49,33 +43,10 @@ invalid.`,
 	fl.StringArrayVarP(&f.files, "filename", "f", nil, "YAML file or directory (recursive) to read; repeatable; - for standard input")
 	fl.StringVar(&f.node, "node", "", "print only the configuration of this node")
 	fl.StringVarP(&f.output, "output", "o", "yaml", "output format: yaml (multi-document) or json (a list)")
-	fl.StringVar(&f.namespace, "namespace", "metallb-system", "namespace of the MetalLB objects")
-	fl.StringVar(&f.frrk8sNamespace, "frrk8s-namespace", "frr-k8s-system", "namespace of the FRRConfigurations")
-	fl.StringVar(&f.lbClass, "lb-class", "", "loadBalancerClass of the services to announce (empty: services without a class)")
-	fl.BoolVar(&f.ignoreExcludeLB, "ignore-exclude-lb", false, "announce from nodes labelled node.kubernetes.io/exclude-from-external-load-balancers too")
-	fl.StringVar(&f.speakerSelector, "speaker-node-selector", "", "label selector of the speaker nodes (empty: all nodes)")
-	fl.StringVar(&f.namePrefix, "name-prefix", "frrgen-", "prefix of the FRRConfiguration names")
+	f.translationFlags.register(fl)
 	fl.BoolVar(&f.effective, "effective", false, "print each node's effective frr-k8s configuration: ours merged with the input's FRRConfigurations (exit status 2 on a conflict)")
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
-}
-
-func (f *renderFlags) options() (translate.Options, error) {
-	o := translate.Options{
-		Namespace:         f.namespace,
-		FRRK8sNamespace:   f.frrk8sNamespace,
-		LoadBalancerClass: f.lbClass,
-		IgnoreExcludeLB:   f.ignoreExcludeLB,
-		NamePrefix:        f.namePrefix,
-	}
-	if f.speakerSelector != "" {
-		sel, err := labels.Parse(f.speakerSelector)
-		if err != nil {
-			return o, &exitError{code: 2, err: fmt.Errorf("--speaker-node-selector: %w", err)}
-		}
-		o.SpeakerNodeSelector = sel
-	}
-	return o, nil
 }
 
 func runRender(f *renderFlags, stdout, stderr io.Writer) error {
@@ -84,7 +55,7 @@ func runRender(f *renderFlags, stdout, stderr io.Writer) error {
 	}
 	opts, err := f.options()
 	if err != nil {
-		return err
+		return &exitError{code: 2, err: err}
 	}
 	objs, err := manifest.Load(f.files...)
 	if err != nil {
