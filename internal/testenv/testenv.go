@@ -21,8 +21,6 @@ import (
 
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -30,6 +28,7 @@ import (
 	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
 
 	metallbv1beta1 "github.com/frrgen/frrgen/api/v1beta1"
+	"github.com/frrgen/frrgen/controllers"
 	metallbv1beta2 "github.com/frrgen/frrgen/api/v1beta2"
 )
 
@@ -42,16 +41,10 @@ const (
 	makeAssetsTip = "run `make envtest-assets` in the repository root to build kube-apiserver and etcd into bin/ (cold build: 5-11 minutes)"
 )
 
-// Scheme returns a new scheme with the client-go kinds, frrgen's metallb.io
-// kinds (v1beta1 and v1beta2) and frr-k8s's frrk8s.metallb.io/v1beta1 kinds.
-func Scheme() *k8sruntime.Scheme {
-	s := k8sruntime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(s))
-	utilruntime.Must(metallbv1beta1.AddToScheme(s))
-	utilruntime.Must(metallbv1beta2.AddToScheme(s))
-	utilruntime.Must(frrv1beta1.AddToScheme(s))
-	return s
-}
+// Scheme returns the scheme frrgen's controllers use: the client-go kinds,
+// frrgen's metallb.io kinds (v1beta1 and v1beta2) and frr-k8s's
+// frrk8s.metallb.io/v1beta1 kinds.
+func Scheme() *k8sruntime.Scheme { return controllers.Scheme() }
 
 // Env is a running control plane.
 type Env struct {
