@@ -28,8 +28,8 @@ import (
 	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
 
 	metallbv1beta1 "github.com/frrgen/frrgen/api/v1beta1"
-	"github.com/frrgen/frrgen/controllers"
 	metallbv1beta2 "github.com/frrgen/frrgen/api/v1beta2"
+	"github.com/frrgen/frrgen/controllers"
 )
 
 const (
