@@ -109,7 +109,9 @@ e2e: e2e-deps envtest-assets $(BIN)/frrgen $(BIN)/frr-k8s-controller ## Run the 
 	@[ "$$(id -u)" = 0 ] || { echo "make e2e must run as root: it creates network namespaces"; exit 1; }
 	@# The suite stops everything itself (AfterSuite, and checks nothing is
 	@# left); e2e-clean afterwards also covers a suite killed outright.
-	rc=0; cd e2e && FRRGEN_E2E_WORKDIR=$(E2E_WORKDIR) go test . -count=1 -timeout 60m -v -ginkgo.v $(E2E_FLAGS) || rc=$$?; \
+	@# -mod=mod: e2e/go.mod follows frrgen's requirements (replace ../) even
+	@# when a change to the root go.mod has not been copied into it yet.
+	rc=0; cd e2e && FRRGEN_E2E_WORKDIR=$(E2E_WORKDIR) go test -mod=mod . -count=1 -timeout 60m -v -ginkgo.v $(E2E_FLAGS) || rc=$$?; \
 	cd $(ROOT) && $(MAKE) --no-print-directory e2e-clean; exit $$rc
 
 .PHONY: e2e-clean
