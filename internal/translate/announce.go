@@ -15,7 +15,6 @@ type servicePlan struct {
 	key   types.NamespacedName
 	ips   []string // as written in the status
 	addrs []netip.Addr
-	fams  family
 	// reason is set when the service is announced from no node whatever the
 	// node (no IP, bad IP, no pool).
 	reason Reason
@@ -137,7 +136,6 @@ func (b *builder) planService(s *corev1.Service, sp *servicePlan) {
 		}
 		a = a.Unmap()
 		b.addrArena = append(b.addrArena, a)
-		sp.fams |= familyOf(a)
 	}
 	sp.addrs = b.addrArena[start:len(b.addrArena):len(b.addrArena)]
 	sp.pool = poolOf(b.ranges, sp.addrs)
@@ -183,9 +181,12 @@ func (b *builder) reasonOnNode(sp *servicePlan, n *nodeInfo, adOnNode []bool, ma
 	if len(matching) == 0 {
 		return matching, ReasonNoMatchingAdvertisement
 	}
+	// Judged on the pool's families, not the service's, as MetalLB does: in a
+	// dual-stack pool two advertisements conflict unless both aggregation
+	// lengths differ, even for a service with an IPv4 address only.
 	for x, i := range matching {
 		for _, j := range matching[x+1:] {
-			if b.adConflicts[sp.ads[i].ad.index][sp.ads[j].ad.index]&sp.fams != 0 {
+			if b.adConflicts[sp.ads[i].ad.index][sp.ads[j].ad.index]&sp.pool.families != 0 {
 				return matching, ReasonConflictingAdvertisements
 			}
 		}
