@@ -103,6 +103,11 @@ func sharedIPServices(s *translate.Snapshot) {
 // object, the field and the value.
 func TestInvalidConfigurations(t *testing.T) {
 	badSelector := []metav1.LabelSelector{{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "a", Operator: "Foo", Values: []string{"b"}}}}}
+	// Equal for MetalLB: the values of an expression are compared sorted.
+	twoEqualSelectors := []metav1.LabelSelector{
+		{MatchLabels: map[string]string{"kubernetes.io/hostname": "node-a"}, MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "rack", Operator: metav1.LabelSelectorOpIn, Values: []string{"r1", "r2"}}}},
+		{MatchLabels: map[string]string{"kubernetes.io/hostname": "node-a"}, MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "rack", Operator: metav1.LabelSelectorOpIn, Values: []string{"r2", "r1"}}}},
+	}
 	cases := []struct {
 		name   string
 		break_ func(s *translate.Snapshot)
@@ -127,6 +132,15 @@ func TestInvalidConfigurations(t *testing.T) {
 		{"pool overlapping itself through a range", func(s *translate.Snapshot) {
 			s.Pools[0].Spec.Addresses = append(s.Pools[0].Spec.Addresses, "198.51.100.250-198.51.101.5")
 		}, []string{"IPAddressPool metallb-system/v4: spec.addresses[1]: addresses 198.51.100.250/31 overlap 198.51.100.0/24 of IPAddressPool metallb-system/v4 spec.addresses[0]"}},
+		{"pool allocation listing a namespace twice", func(s *translate.Snapshot) {
+			s.Pools[0].Spec.ServiceAllocation = &metallbv1beta1.ServiceAllocation{Namespaces: []string{"a", "b", "a"}}
+		}, []string{`IPAddressPool metallb-system/v4: spec.serviceAllocation.namespaces[2]: namespace "a" is listed twice`}},
+		{"pool allocation with a service selector twice", func(s *translate.Snapshot) {
+			s.Pools[0].Spec.ServiceAllocation = &metallbv1beta1.ServiceAllocation{ServiceSelectors: twoEqualSelectors}
+		}, []string{"IPAddressPool metallb-system/v4: spec.serviceAllocation.serviceSelectors[1]: this label selector is the same as spec.serviceAllocation.serviceSelectors[0]"}},
+		{"pool allocation with a bad namespace selector", func(s *translate.Snapshot) {
+			s.Pools[0].Spec.ServiceAllocation = &metallbv1beta1.ServiceAllocation{NamespaceSelectors: badSelector}
+		}, []string{"IPAddressPool metallb-system/v4: spec.serviceAllocation.namespaceSelectors[0]: invalid label selector"}},
 		{"pool defined twice", func(s *translate.Snapshot) { s.Pools = append(s.Pools, s.Pools[0]) },
 			[]string{`IPAddressPool metallb-system/v4: metadata.name: IPAddressPool "v4" is defined 2 times in the input`}},
 
@@ -172,6 +186,20 @@ func TestInvalidConfigurations(t *testing.T) {
 			[]string{"BGPAdvertisement metallb-system/ad: spec.nodeSelectors[0]: invalid label selector"}},
 		{"advertisement with a bad pool selector", func(s *translate.Snapshot) { adSpec(s).IPAddressPoolSelectors = badSelector },
 			[]string{"spec.ipAddressPoolSelectors[0]: invalid label selector"}},
+		{"advertisement with a node selector twice", func(s *translate.Snapshot) { adSpec(s).NodeSelectors = twoEqualSelectors },
+			[]string{"BGPAdvertisement metallb-system/ad: spec.nodeSelectors[1]: this label selector is the same as spec.nodeSelectors[0]; list each selector once"}},
+		{"advertisement with a pool selector twice", func(s *translate.Snapshot) { adSpec(s).IPAddressPoolSelectors = twoEqualSelectors },
+			[]string{"spec.ipAddressPoolSelectors[1]: this label selector is the same as spec.ipAddressPoolSelectors[0]"}},
+		{"advertisement with a service selector twice", func(s *translate.Snapshot) { adSpec(s).ServiceSelectors = twoEqualSelectors },
+			[]string{"spec.serviceSelectors[1]: this label selector is the same as spec.serviceSelectors[0]"}},
+		{"selector with a match expression twice", func(s *translate.Snapshot) {
+			e := metav1.LabelSelectorRequirement{Key: "rack", Operator: metav1.LabelSelectorOpIn, Values: []string{"r1"}}
+			adSpec(s).NodeSelectors = []metav1.LabelSelector{{MatchExpressions: []metav1.LabelSelectorRequirement{e, e}}}
+		}, []string{"spec.nodeSelectors[0].matchExpressions[1]: this match expression is the same as spec.nodeSelectors[0].matchExpressions[0]"}},
+		{"match expression with a value twice", func(s *translate.Snapshot) {
+			adSpec(s).NodeSelectors = []metav1.LabelSelector{{MatchExpressions: []metav1.LabelSelectorRequirement{
+				{Key: "rack", Operator: metav1.LabelSelectorOpIn, Values: []string{"r1", "r2", "r1"}}}}}
+		}, []string{`spec.nodeSelectors[0].matchExpressions[0].values[2]: value "r1" is listed twice`}},
 		{"conflicting localPref on one pool", func(s *translate.Snapshot) {
 			adSpec(s).LocalPref = 100
 			addAd(s, "other", metallbv1beta1.BGPAdvertisementSpec{IPAddressPools: []string{"v4"}, LocalPref: 200})
@@ -266,6 +294,8 @@ func TestInvalidConfigurations(t *testing.T) {
 			[]string{`spec.bfdProfile: there is no BFDProfile "nope" in namespace metallb-system`}},
 		{"peer with a bad node selector", func(s *translate.Snapshot) { peerSpec(s).NodeSelectors = badSelector },
 			[]string{"BGPPeer metallb-system/p1: spec.nodeSelectors[0]: invalid label selector"}},
+		{"peer with a node selector twice", func(s *translate.Snapshot) { peerSpec(s).NodeSelectors = twoEqualSelectors },
+			[]string{"BGPPeer metallb-system/p1: spec.nodeSelectors[1]: this label selector is the same as spec.nodeSelectors[0]"}},
 
 		// BGPPeers sharing a node
 		{"different router IDs", func(s *translate.Snapshot) {
@@ -365,6 +395,9 @@ func TestAcceptedNearMisses(t *testing.T) {
 			peerSpec(s).HoldTime = dur(500 * time.Millisecond)
 		},
 		"adjacent pools": func(s *translate.Snapshot) { addPool(s, "next", "198.51.101.0-198.51.101.255") },
+		"two different node selectors": func(s *translate.Snapshot) {
+			adSpec(s).NodeSelectors = []metav1.LabelSelector{{MatchLabels: map[string]string{"kubernetes.io/hostname": "node-a"}}, {MatchLabels: map[string]string{"kubernetes.io/hostname": "node-b"}}}
+		},
 	}
 	for name, change := range cases {
 		t.Run(name, func(t *testing.T) {

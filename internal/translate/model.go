@@ -107,19 +107,73 @@ const (
 )
 
 // parseSelectors converts label selectors; an empty list gives nil ("all").
+// Like MetalLB, it refuses a selector listed twice, and inside a selector a
+// match expression or a value listed twice: these are mistakes, not choices.
 func parseSelectors(d *diagnostics, ref ObjectRef, field string, in []metav1.LabelSelector) ([]labels.Selector, bool) {
 	var out []labels.Selector
 	ok := true
+	seen := map[string]int{}
 	for i := range in {
+		here := fmt.Sprintf("%s[%d]", field, i)
+		key := selectorKey(&in[i])
+		if first, dup := seen[key]; dup {
+			d.problem(ref, here, in[i].String(), "this label selector is the same as %s[%d]; list each selector once", field, first)
+			ok = false
+			continue
+		}
+		seen[key] = i
+		if !checkMatchExpressions(d, ref, here, in[i].MatchExpressions) {
+			ok = false
+			continue
+		}
 		sel, err := metav1.LabelSelectorAsSelector(&in[i])
 		if err != nil {
-			d.problem(ref, fmt.Sprintf("%s[%d]", field, i), in[i].String(), "invalid label selector: %v", err)
+			d.problem(ref, here, in[i].String(), "invalid label selector: %v", err)
 			ok = false
 			continue
 		}
 		out = append(out, sel)
 	}
 	return out, ok
+}
+
+// selectorKey is equal for two selectors that MetalLB counts as the same:
+// same matchLabels, same match expressions in the same order, the values
+// of each expression in any order.
+func selectorKey(sel *metav1.LabelSelector) string {
+	c := sel.DeepCopy()
+	for i := range c.MatchExpressions {
+		slices.Sort(c.MatchExpressions[i].Values)
+	}
+	return c.String()
+}
+
+// checkMatchExpressions refuses a value repeated within an expression and
+// an expression repeated within a selector.
+func checkMatchExpressions(d *diagnostics, ref ObjectRef, field string, exprs []metav1.LabelSelectorRequirement) bool {
+	ok := true
+	seen := map[string]int{}
+	for i, e := range exprs {
+		here := fmt.Sprintf("%s.matchExpressions[%d]", field, i)
+		values := map[string]bool{}
+		for j, v := range e.Values {
+			if values[v] {
+				d.problem(ref, fmt.Sprintf("%s.values[%d]", here, j), v, "value %q is listed twice", v)
+				ok = false
+			}
+			values[v] = true
+		}
+		sorted := e.DeepCopy()
+		slices.Sort(sorted.Values)
+		key := sorted.String()
+		if first, dup := seen[key]; dup {
+			d.problem(ref, here, e.String(), "this match expression is the same as %s.matchExpressions[%d]; list each expression once", field, first)
+			ok = false
+			continue
+		}
+		seen[key] = i
+	}
+	return ok
 }
 
 // matchesAny reports whether set matches one of sels; nil sels match everything.
@@ -203,9 +257,28 @@ func parsePools(d *diagnostics, in []*metallbv1beta1.IPAddressPool) []*pool {
 			p.entries = append(p.entries, poolEntry{field: field, text: string(a), cidrs: cidrs})
 			p.families |= familyOf(cidrs[0].Addr())
 		}
+		checkServiceAllocation(d, p.ref, obj.Spec.ServiceAllocation)
 		out = append(out, p)
 	}
 	return out
+}
+
+// checkServiceAllocation checks the allocation settings of a pool. frrgen
+// does not allocate, but MetalLB refuses the whole configuration when they
+// are wrong, so frrgen does too.
+func checkServiceAllocation(d *diagnostics, ref ObjectRef, sa *metallbv1beta1.ServiceAllocation) {
+	if sa == nil {
+		return
+	}
+	seen := map[string]bool{}
+	for i, ns := range sa.Namespaces {
+		if seen[ns] {
+			d.problem(ref, fmt.Sprintf("spec.serviceAllocation.namespaces[%d]", i), ns, "namespace %q is listed twice", ns)
+		}
+		seen[ns] = true
+	}
+	parseSelectors(d, ref, "spec.serviceAllocation.namespaceSelectors", sa.NamespaceSelectors)
+	parseSelectors(d, ref, "spec.serviceAllocation.serviceSelectors", sa.ServiceSelectors)
 }
 
 // parseCommunityAliases returns every alias, and reports bad values and
