@@ -287,9 +287,6 @@ func TestInvalidConfigurations(t *testing.T) {
 			s.Secrets[0].Data = map[string][]byte{"username": []byte("u")}
 			peerSpec(s).PasswordSecret.Name = "auth"
 		}, []string{`spec.passwordSecret.name: Secret "auth" has no "password" key`}},
-		{"password Secret in another namespace", func(s *translate.Snapshot) {
-			peerSpec(s).PasswordSecret = corev1.SecretReference{Name: "auth", Namespace: "elsewhere"}
-		}, []string{"spec.passwordSecret.namespace: passwordSecret must be in the peer's namespace metallb-system, not elsewhere"}},
 		{"missing BFD profile", func(s *translate.Snapshot) { peerSpec(s).BFDProfile = "nope" },
 			[]string{`spec.bfdProfile: there is no BFDProfile "nope" in namespace metallb-system`}},
 		{"peer with a bad node selector", func(s *translate.Snapshot) { peerSpec(s).NodeSelectors = badSelector },
@@ -395,6 +392,14 @@ func TestAcceptedNearMisses(t *testing.T) {
 			peerSpec(s).HoldTime = dur(500 * time.Millisecond)
 		},
 		"adjacent pools": func(s *translate.Snapshot) { addPool(s, "next", "198.51.101.0-198.51.101.255") },
+		// MetalLB looks the Secret up by name in its own namespace.
+		"password Secret naming another namespace": func(s *translate.Snapshot) {
+			peerSpec(s).PasswordSecret = corev1.SecretReference{Name: "auth", Namespace: "elsewhere"}
+		},
+		"password Secret with an empty password": func(s *translate.Snapshot) {
+			s.Secrets[0].Data = map[string][]byte{"password": {}}
+			peerSpec(s).PasswordSecret.Name = "auth"
+		},
 		"two different node selectors": func(s *translate.Snapshot) {
 			adSpec(s).NodeSelectors = []metav1.LabelSelector{{MatchLabels: map[string]string{"kubernetes.io/hostname": "node-a"}}, {MatchLabels: map[string]string{"kubernetes.io/hostname": "node-b"}}}
 		},

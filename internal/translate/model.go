@@ -553,9 +553,12 @@ func parsePeers(d *diagnostics, o Options, in []*metallbv1beta2.BGPPeer, bfd map
 			switch {
 			case s.Password != "":
 				bad("spec.passwordSecret", name, "password and passwordSecret %q are both set; set only one", name)
-			case s.PasswordSecret.Namespace != "" && s.PasswordSecret.Namespace != obj.Namespace:
-				bad("spec.passwordSecret.namespace", s.PasswordSecret.Namespace, "passwordSecret must be in the peer's namespace %s, not %s", obj.Namespace, s.PasswordSecret.Namespace)
 			default:
+				// MetalLB reads the Secret of that name in its own namespace
+				// whatever the reference says; so does frrgen, and says so.
+				if ns := s.PasswordSecret.Namespace; ns != "" && ns != obj.Namespace {
+					d.warning(p.ref, "spec.passwordSecret.namespace", ns, "namespace %s is ignored: the Secret %q is read from the peer's namespace %s", ns, name, obj.Namespace)
+				}
 				if checkPasswordSecret(d, p.ref, name, secrets) {
 					p.mirroredSecret = SecretMirror{Name: mirroredSecretName(o.NamePrefix, name), SourceName: name}
 					nb.PasswordSecret = frrv1beta1.SecretReference{Name: p.mirroredSecret.Name, Namespace: o.FRRK8sNamespace}
@@ -585,12 +588,18 @@ func checkPasswordSecret(d *diagnostics, ref ObjectRef, name string, secrets map
 		d.problem(ref, "spec.passwordSecret.name", name, "there is no Secret %q in namespace %s", name, ref.Namespace)
 	case secret.Type != corev1.SecretTypeBasicAuth:
 		d.problem(ref, "spec.passwordSecret.name", name, "Secret %q has type %q; it must be %q", name, secret.Type, corev1.SecretTypeBasicAuth)
-	case len(secret.Data[secretKeyPasswd]) == 0 && secret.StringData[secretKeyPasswd] == "":
+	case !hasKey(secret.Data, secretKeyPasswd) && !hasKey(secret.StringData, secretKeyPasswd):
+		// The key must exist; an empty password is accepted, as MetalLB does.
 		d.problem(ref, "spec.passwordSecret.name", name, "Secret %q has no %q key", name, secretKeyPasswd)
 	default:
 		return true
 	}
 	return false
+}
+
+func hasKey[V any](m map[string]V, key string) bool {
+	_, ok := m[key]
+	return ok
 }
 
 // deriveTimers applies MetalLB's rule: with only holdTime, keepalive is a
