@@ -150,7 +150,11 @@ func TestInvalidConfigurations(t *testing.T) {
 		{"aggregationLength zero", func(s *translate.Snapshot) { adSpec(s).AggregationLength = i32(0) },
 			[]string{"spec.aggregationLength: invalid IPv4 aggregation length 0; must be between 1 and 32"}},
 		{"aggregationLengthV6 too long", func(s *translate.Snapshot) { adSpec(s).AggregationLengthV6 = i32(129) },
-			[]string{"spec.aggregationLengthV6: invalid IPv6 aggregation length 129; must be between 1 and 128"}},
+			[]string{"spec.aggregationLengthV6: invalid IPv6 aggregation length 129; must be at most 128"}},
+		{"aggregationLengthV6 zero for an IPv6 pool", func(s *translate.Snapshot) {
+			adSpec(s).IPAddressPools = []string{"v6"}
+			adSpec(s).AggregationLengthV6 = i32(0)
+		}, []string{"spec.aggregationLengthV6: IPv6 aggregation length 0 is shorter than the /64 of IPAddressPool metallb-system/v6"}},
 		{"aggregation wider than the pool", func(s *translate.Snapshot) { adSpec(s).AggregationLength = i32(16) },
 			[]string{"BGPAdvertisement metallb-system/ad: spec.aggregationLength: IPv4 aggregation length 16 is shorter than the /24 of IPAddressPool metallb-system/v4 spec.addresses[0] (198.51.100.0/24)"}},
 		{"IPv6 aggregation wider than the pool", func(s *translate.Snapshot) {
@@ -177,7 +181,7 @@ func TestInvalidConfigurations(t *testing.T) {
 		{"community listed twice", func(s *translate.Snapshot) { adSpec(s).Communities = []metallbv1beta1.CommunityRef{"1:2", "1:2"} },
 			[]string{`spec.communities[1]: community "1:2" is listed twice`}},
 		{"too many communities", func(s *translate.Snapshot) { adSpec(s).Communities = communities(64) },
-			[]string{"BGPAdvertisement metallb-system/ad: spec.communities: 64 communities are listed; at most 63 are supported"}},
+			[]string{"BGPAdvertisement metallb-system/ad: spec.communities: 64 distinct communities are listed; at most 63 are supported"}},
 		{"pool listed twice", func(s *translate.Snapshot) { adSpec(s).IPAddressPools = []string{"v4", "v4"} },
 			[]string{`spec.ipAddressPools[1]: IPAddressPool "v4" is listed twice`}},
 		{"peer listed twice", func(s *translate.Snapshot) { adSpec(s).Peers = []string{"p1", "p1"} },
@@ -399,6 +403,12 @@ func TestAcceptedNearMisses(t *testing.T) {
 		"password Secret with an empty password": func(s *translate.Snapshot) {
 			s.Secrets[0].Data = map[string][]byte{"password": {}}
 			peerSpec(s).PasswordSecret.Name = "auth"
+		},
+		// MetalLB's CRD sets no minimum, and the length only matters for IPv6.
+		"aggregationLengthV6 zero with IPv4 pools only": func(s *translate.Snapshot) { adSpec(s).AggregationLengthV6 = i32(0) },
+		// The limit is on distinct values: alias a1 is 1:1.
+		"63 distinct communities written 64 ways": func(s *translate.Snapshot) {
+			adSpec(s).Communities = append(communities(62), "a1", "1:1")
 		},
 		"two different node selectors": func(s *translate.Snapshot) {
 			adSpec(s).NodeSelectors = []metav1.LabelSelector{{MatchLabels: map[string]string{"kubernetes.io/hostname": "node-a"}}, {MatchLabels: map[string]string{"kubernetes.io/hostname": "node-b"}}}

@@ -357,8 +357,11 @@ func parseAdvertisements(d *diagnostics, in []*metallbv1beta1.BGPAdvertisement, 
 		}
 		if s.AggregationLengthV6 != nil {
 			a.agg6 = int(*s.AggregationLengthV6)
-			if a.agg6 < 1 || a.agg6 > 128 {
-				d.problem(a.ref, "spec.aggregationLengthV6", strconv.Itoa(a.agg6), "invalid IPv6 aggregation length %d; must be between 1 and 128", a.agg6)
+			// No lower bound here, as in MetalLB (its CRD has none either):
+			// a length too short for an IPv6 pool is refused by
+			// checkAggregation, and with no IPv6 pool the length is unused.
+			if a.agg6 > 128 {
+				d.problem(a.ref, "spec.aggregationLengthV6", strconv.Itoa(a.agg6), "invalid IPv6 aggregation length %d; must be at most 128", a.agg6)
 			}
 		}
 		if len(s.ServiceSelectors) > 0 && (a.agg4 != defaultAggV4 || a.agg6 != defaultAggV6) {
@@ -418,9 +421,6 @@ func parseAdvertisements(d *diagnostics, in []*metallbv1beta1.BGPAdvertisement, 
 // resolveCommunities looks each entry up as an alias first (as MetalLB
 // does), then parses it as a value. Two spellings of one value count once.
 func resolveCommunities(d *diagnostics, ref ObjectRef, in []metallbv1beta1.CommunityRef, aliases map[string]community) []community {
-	if len(in) > maxCommunities {
-		d.problem(ref, "spec.communities", strconv.Itoa(len(in)), "%d communities are listed; at most %d are supported", len(in), maxCommunities)
-	}
 	var out []community
 	seen := map[string]bool{}
 	for i, entry := range in {
@@ -446,7 +446,13 @@ func resolveCommunities(d *diagnostics, ref ObjectRef, in []metallbv1beta1.Commu
 		}
 	}
 	slices.SortFunc(out, compareCommunities)
-	return slices.CompactFunc(out, func(x, y community) bool { return x == y })
+	out = slices.CompactFunc(out, func(x, y community) bool { return x == y })
+	// The limit counts distinct values, as MetalLB's does: an alias and the
+	// value it stands for count once.
+	if len(out) > maxCommunities {
+		d.problem(ref, "spec.communities", strconv.Itoa(len(out)), "%d distinct communities are listed; at most %d are supported", len(out), maxCommunities)
+	}
+	return out
 }
 
 // parsePeers validates each BGPPeer on its own and prepares its neighbor.
