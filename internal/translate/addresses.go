@@ -28,11 +28,11 @@ func familyOf(a netip.Addr) family {
 // exactly. The error text is meant to follow "address <entry>: ".
 func parseAddressEntry(entry string) ([]netip.Prefix, error) {
 	if first, last, isRange := strings.Cut(entry, "-"); isRange {
-		start, err := netip.ParseAddr(strings.TrimSpace(first))
+		start, err := parseIP(strings.TrimSpace(first))
 		if err != nil {
 			return nil, fmt.Errorf("the range start %q is not an IP address", strings.TrimSpace(first))
 		}
-		end, err := netip.ParseAddr(strings.TrimSpace(last))
+		end, err := parseIP(strings.TrimSpace(last))
 		if err != nil {
 			return nil, fmt.Errorf("the range end %q is not an IP address", strings.TrimSpace(last))
 		}
@@ -45,7 +45,8 @@ func parseAddressEntry(entry string) ([]netip.Prefix, error) {
 		}
 		return summarizeRange(start, end), nil
 	}
-	p, err := netip.ParsePrefix(strings.TrimSpace(entry))
+	// Unlike a range, a CIDR is not trimmed: MetalLB refuses " 10.0.0.0/24".
+	p, err := netip.ParsePrefix(entry)
 	if err != nil {
 		return nil, fmt.Errorf("not a CIDR (such as 192.0.2.0/24) nor a range (such as 192.0.2.10-192.0.2.20)")
 	}
@@ -53,6 +54,19 @@ func parseAddressEntry(entry string) ([]netip.Prefix, error) {
 		return nil, fmt.Errorf("IPv4-mapped IPv6 CIDRs are not supported; write the IPv4 CIDR")
 	}
 	return []netip.Prefix{p.Masked()}, nil
+}
+
+// parseIP parses an IPv4 or IPv6 address the way MetalLB (net.ParseIP)
+// does, which refuses an IPv6 zone such as fe80::1%eth0.
+func parseIP(s string) (netip.Addr, error) {
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	if a.Zone() != "" {
+		return netip.Addr{}, fmt.Errorf("an IPv6 zone is not allowed in %q", s)
+	}
+	return a, nil
 }
 
 // summarizeRange returns the shortest list of CIDRs covering exactly

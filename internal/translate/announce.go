@@ -129,7 +129,7 @@ func (b *builder) planService(s *corev1.Service, sp *servicePlan) {
 	}
 	start = len(b.addrArena)
 	for _, ip := range sp.ips {
-		a, err := netip.ParseAddr(ip)
+		a, err := parseIP(ip)
 		if err != nil {
 			sp.reason = ReasonInvalidIP
 			return

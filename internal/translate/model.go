@@ -488,7 +488,7 @@ func parsePeers(d *diagnostics, o Options, in []*metallbv1beta2.BGPPeer, bfd map
 		case s.Address == "" && s.Interface == "":
 			bad("spec.peerAddress", "", "neither peerAddress nor interface is set; set exactly one")
 		case s.Address != "":
-			addr, err := netip.ParseAddr(s.Address)
+			addr, err := parseIP(s.Address)
 			if err != nil {
 				bad("spec.peerAddress", s.Address, "invalid peerAddress %q: must be an IPv4 or IPv6 address", s.Address)
 				break
@@ -510,7 +510,7 @@ func parsePeers(d *diagnostics, o Options, in []*metallbv1beta2.BGPPeer, bfd map
 		nb.DisableMP = s.DisableMP
 
 		if s.SrcAddress != "" {
-			src, err := netip.ParseAddr(s.SrcAddress)
+			src, err := parseIP(s.SrcAddress)
 			switch {
 			case err != nil:
 				bad("spec.sourceAddress", s.SrcAddress, "invalid sourceAddress %q: must be an IPv4 or IPv6 address", s.SrcAddress)
@@ -543,7 +543,7 @@ func parsePeers(d *diagnostics, o Options, in []*metallbv1beta2.BGPPeer, bfd map
 		}
 
 		if s.RouterID != "" {
-			id, err := netip.ParseAddr(s.RouterID)
+			id, err := parseIP(s.RouterID)
 			if err != nil || !id.Is4() {
 				bad("spec.routerID", s.RouterID, "invalid routerID %q: must be an IPv4 address", s.RouterID)
 			}
