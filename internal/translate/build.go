@@ -143,7 +143,7 @@ func (b *builder) parse(s Snapshot) {
 	checkAggregation(d, b.ads)
 	b.adConflicts = newAdPairConflict(b.ads)
 	checkLocalPrefs(d, pools, b.adConflicts, b.nodes)
-	checkBFDEchoIPv6(d, b.ads, b.peers)
+	checkBFDEchoIPv6(d, b.ads, b.peers, b.nodes)
 	checkPeersSharingNodes(d, b.nodes, b.peers)
 	b.endpoints = indexEndpoints(s.EndpointSlices)
 	b.numberCommunities()

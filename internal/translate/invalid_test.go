@@ -416,6 +416,14 @@ func TestAcceptedNearMisses(t *testing.T) {
 		"63 distinct communities written 64 ways": func(s *translate.Snapshot) {
 			adSpec(s).Communities = append(communities(62), "a1", "1:1")
 		},
+		// MetalLB checks BFD echo per speaker, with that node's objects.
+		"BFD echo peer and IPv6 advertisement on different nodes": func(s *translate.Snapshot) {
+			otherNode(s)
+			s.BFDProfiles[0].Spec.EchoMode = boolPtr(true)
+			addPeer(s, "echo", metallbv1beta2.BGPPeerSpec{MyASN: 64512, ASN: 64514, Address: "172.30.0.2", BFDProfile: "bfd", NodeSelectors: onNodeB})
+			addAd(s, "v6-on-a", metallbv1beta1.BGPAdvertisementSpec{IPAddressPools: []string{"v6"},
+				NodeSelectors: []metav1.LabelSelector{{MatchLabels: map[string]string{"kubernetes.io/hostname": "node-a"}}}})
+		},
 		"two different node selectors": func(s *translate.Snapshot) {
 			adSpec(s).NodeSelectors = []metav1.LabelSelector{{MatchLabels: map[string]string{"kubernetes.io/hostname": "node-a"}}, {MatchLabels: map[string]string{"kubernetes.io/hostname": "node-b"}}}
 		},

@@ -170,8 +170,10 @@ func nodesOverlap(a, b *advertisement, nodes []*nodeInfo) bool {
 }
 
 // checkBFDEchoIPv6 refuses BFD echo mode on a peer that would carry IPv6
-// service IPs: FRR cannot run BFD echo over IPv6.
-func checkBFDEchoIPv6(d *diagnostics, ads []*advertisement, peers []*peer) {
+// service IPs: FRR cannot run BFD echo over IPv6. MetalLB makes this check
+// in each speaker, on the advertisements and peers of its node only, so an
+// advertisement and a peer that share no speaker node do not clash.
+func checkBFDEchoIPv6(d *diagnostics, ads []*advertisement, peers []*peer, nodes []*nodeInfo) {
 	for _, a := range ads {
 		for _, p := range a.pools {
 			if p.families&familyV6 == 0 {
@@ -181,12 +183,26 @@ func checkBFDEchoIPv6(d *diagnostics, ads []*advertisement, peers []*peer) {
 				if pr.bfd == nil || pr.bfd.Spec.EchoMode == nil || !*pr.bfd.Spec.EchoMode || !a.targetsPeer(pr.ref.Name) {
 					continue
 				}
+				if !shareSpeakerNode(a, pr, nodes) {
+					continue
+				}
 				d.problem(a.ref, "spec.ipAddressPools", p.ref.Name,
 					"IPv6 %s would be announced to %s, whose BFDProfile %q has echoMode enabled; BFD echo does not work with IPv6: disable echoMode or exclude the peer with spec.peers",
 					p.ref, pr.ref, pr.bfd.Name)
 			}
 		}
 	}
+}
+
+// shareSpeakerNode reports whether a speaker node has both the
+// advertisement and a session with the peer.
+func shareSpeakerNode(a *advertisement, pr *peer, nodes []*nodeInfo) bool {
+	for _, n := range nodes {
+		if n.speaker && matchesAny(a.nodeSelectors, n.labels) && slices.Contains(n.peers, pr) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkPeersSharingNodes applies frr-k8s's one-router-per-VRF model: peers
