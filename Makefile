@@ -133,3 +133,6 @@ e2e-clean: ## Stop processes and remove namespaces and links an interrupted e2e 
 		ip link del $$l && echo "deleted link $$l"; \
 	done
 	@rm -rf /var/run/frr/frrgen-e2e-node /var/run/frr/frrgen-e2e-peer
+	@if [ -e $(E2E_WORKDIR)/created-etc-frr-frr.log ]; then \
+		rm -f /etc/frr/frr.log $(E2E_WORKDIR)/created-etc-frr-frr.log && echo "removed /etc/frr/frr.log (created by the suite)"; \
+	fi

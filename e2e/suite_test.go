@@ -65,6 +65,10 @@ var (
 	cleanupOnce   sync.Once
 )
 
+// frrLogMarker exists while /etc/frr/frr.log is one the suite created;
+// `make e2e-clean` removes both.
+func frrLogMarker() string { return filepath.Join(workDir, "created-etc-frr-frr.log") }
+
 func envOr(k, def string) string {
 	if v := os.Getenv(k); v != "" {
 		return v
@@ -104,15 +108,20 @@ var _ = BeforeSuite(func() {
 		Fail("pid files of an earlier run in " + filepath.Join(workDir, "pids") + ": run `make e2e-clean`")
 	}
 
+	// The log file frr-k8s's config names is ours to remove if it did not
+	// exist, or if an earlier run that created it was killed (marker file).
+	_, err = os.Stat(frrK8sLogFile)
+	_, markerErr := os.Stat(frrLogMarker())
+	createdFRRLog = errors.Is(err, os.ErrNotExist) || markerErr == nil
 	Expect(os.RemoveAll(workDir)).To(Succeed())
 	for _, d := range []string{"logs", "pids", "frr-k8s"} {
 		Expect(os.MkdirAll(filepath.Join(workDir, d), 0o755)).To(Succeed())
 	}
 	Expect(os.Chmod(workDir, 0o755)).To(Succeed())
-	installSignalHandler()
-	if _, err := os.Stat(frrK8sLogFile); errors.Is(err, os.ErrNotExist) {
-		createdFRRLog = true
+	if createdFRRLog {
+		Expect(os.WriteFile(frrLogMarker(), []byte(frrK8sLogFile+"\n"), 0o644)).To(Succeed())
 	}
+	installSignalHandler()
 
 	By("creating the node and peer network namespaces")
 	ownNetwork = true // from here on, cleanup removes namespaces and FRR run directories
@@ -219,6 +228,7 @@ func cleanup() []error {
 		}
 		if createdFRRLog {
 			_ = os.Remove(frrK8sLogFile)
+			_ = os.Remove(frrLogMarker())
 		}
 	})
 	return errs
