@@ -402,7 +402,7 @@ spec:
     routers:
     - asn: 64512
       neighbors:
-      - {address: 172.30.0.3, asn: 64513, holdTime: 0s, keepaliveTime: 0s, connectTime: 1500ms}`,
+      - {address: 172.30.0.3, asn: 64513, holdTime: 0s, keepaliveTime: 0s, connectTime: 2s}`,
 		want: `
 configs: [frr-k8s-system/a]
 routers:
@@ -414,6 +414,31 @@ routers:
     family: ipv4
     holdTime: 0s
     keepaliveTime: 0s
+    connectTime: 2s
+    advertise: {}
+    receive: {}`,
+	},
+	{
+		// The CRD refuses fractions of a second; this covers objects
+		// read from files by `frrgen merge`.
+		name: "connectTime is truncated to whole seconds",
+		configs: `
+metadata: {name: a}
+spec:
+  bgp:
+    routers:
+    - asn: 64512
+      neighbors:
+      - {address: 172.30.0.3, asn: 64513, connectTime: 1500ms}`,
+		want: `
+configs: [frr-k8s-system/a]
+routers:
+- asn: 64512
+  neighbors:
+  - id: 172.30.0.3
+    address: 172.30.0.3
+    asn: "64513"
+    family: ipv4
     connectTime: 1s
     advertise: {}
     receive: {}`,
