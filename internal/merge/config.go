@@ -424,17 +424,20 @@ func translateAdvertise(draft *neighborDraft, cfg types.NamespacedName, vrf stri
 	}
 
 	// One entry per local preference and per community, per family; each
-	// prefix listed once and inside the allowed set.
+	// prefix listed once and inside the allowed set. Like frr-k8s, an entry
+	// clashes with an earlier one of the same value that had prefixes of the
+	// family, whatever its own prefixes: the check comes before entries
+	// without prefixes of the family are skipped.
 	for _, f := range neighborFamilies(family) {
 		seen := map[uint32]bool{}
 		for _, lp := range adv.PrefixesWithLocalPref {
-			prefixes := prefixesOfFamily(lp.Prefixes, f)
-			if len(prefixes) == 0 {
-				continue
-			}
 			value := strconv.FormatUint(uint64(lp.LocalPref), 10)
 			if seen[lp.LocalPref] {
 				return fail("toAdvertise.withLocalPref", value, "localPref %d has more than one entry", lp.LocalPref)
+			}
+			prefixes := prefixesOfFamily(lp.Prefixes, f)
+			if len(prefixes) == 0 {
+				continue
 			}
 			seen[lp.LocalPref] = true
 			inEntry := set{}
@@ -457,12 +460,12 @@ func translateAdvertise(draft *neighborDraft, cfg types.NamespacedName, vrf stri
 				return fail("toAdvertise.withCommunity", c.Community,
 					"community %q is neither A:B (16-bit numbers) nor large:A:B:C (32-bit numbers)", c.Community)
 			}
+			if seenCommunity[community] {
+				return fail("toAdvertise.withCommunity", c.Community, "community %s has more than one entry", c.Community)
+			}
 			prefixes := prefixesOfFamily(c.Prefixes, f)
 			if len(prefixes) == 0 {
 				continue
-			}
-			if seenCommunity[community] {
-				return fail("toAdvertise.withCommunity", c.Community, "community %s has more than one entry", c.Community)
 			}
 			seenCommunity[community] = true
 			inEntry := set{}

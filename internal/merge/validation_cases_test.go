@@ -307,6 +307,116 @@ spec:
 		wantConflict: `FRRConfiguration frr-k8s-system/a is invalid: neighbor 172.30.0.3 (default VRF): localPref 200 has more than one entry`,
 	},
 	{
+		// frr-k8s checks for an earlier entry of the value before it skips
+		// an entry without prefixes of the family (found by TestDaemonAgrees).
+		name: "a second withLocalPref entry for one value clashes even when empty",
+		configs: `
+metadata: {name: a}
+spec:
+  bgp:
+    routers:
+    - asn: 64512
+      prefixes: [192.0.2.0/24]
+      neighbors:
+      - address: 172.30.0.3
+        asn: 64513
+        toAdvertise:
+          allowed: {mode: all}
+          withLocalPref:
+          - {localPref: 200, prefixes: [192.0.2.0/24]}
+          - {localPref: 200, prefixes: []}`,
+		wantConflict: `FRRConfiguration frr-k8s-system/a is invalid: neighbor 172.30.0.3 (default VRF): localPref 200 has more than one entry`,
+	},
+	{
+		name: "a second withCommunity entry for one community clashes even when empty",
+		configs: `
+metadata: {name: a}
+spec:
+  bgp:
+    routers:
+    - asn: 64512
+      prefixes: [192.0.2.0/24]
+      neighbors:
+      - address: 172.30.0.3
+        asn: 64513
+        toAdvertise:
+          allowed: {mode: all}
+          withCommunity:
+          - {community: "65000:1", prefixes: [192.0.2.0/24]}
+          - {community: "65000:1", prefixes: []}`,
+		wantConflict: `FRRConfiguration frr-k8s-system/a is invalid: neighbor 172.30.0.3 (default VRF): community 65000:1 has more than one entry`,
+	},
+	{
+		name: "two withLocalPref entries for one value clash even when each holds one family",
+		configs: `
+metadata: {name: a}
+spec:
+  bgp:
+    routers:
+    - asn: 64512
+      prefixes: [192.0.2.0/24, "2001:db8::/64"]
+      neighbors:
+      - address: 172.30.0.3
+        asn: 64513
+        dualStackAddressFamily: true
+        toAdvertise:
+          allowed: {mode: all}
+          withLocalPref:
+          - {localPref: 200, prefixes: [192.0.2.0/24]}
+          - {localPref: 200, prefixes: ["2001:db8::/64"]}`,
+		wantConflict: `FRRConfiguration frr-k8s-system/a is invalid: neighbor 172.30.0.3 (default VRF): localPref 200 has more than one entry`,
+	},
+	{
+		name: "two withCommunity entries for one community clash even when each holds one family",
+		configs: `
+metadata: {name: a}
+spec:
+  bgp:
+    routers:
+    - asn: 64512
+      prefixes: [192.0.2.0/24, "2001:db8::/64"]
+      neighbors:
+      - address: 172.30.0.3
+        asn: 64513
+        dualStackAddressFamily: true
+        toAdvertise:
+          allowed: {mode: all}
+          withCommunity:
+          - {community: "65000:1", prefixes: [192.0.2.0/24]}
+          - {community: "65000:1", prefixes: ["2001:db8::/64"]}`,
+		wantConflict: `FRRConfiguration frr-k8s-system/a is invalid: neighbor 172.30.0.3 (default VRF): community 65000:1 has more than one entry`,
+	},
+	{
+		name: "withLocalPref entries for one value that are all empty are accepted",
+		configs: `
+metadata: {name: a}
+spec:
+  bgp:
+    routers:
+    - asn: 64512
+      prefixes: [192.0.2.0/24]
+      neighbors:
+      - address: 172.30.0.3
+        asn: 64513
+        toAdvertise:
+          allowed: {mode: all}
+          withLocalPref:
+          - {localPref: 200, prefixes: []}
+          - {localPref: 200, prefixes: []}`,
+		want: `
+configs: [frr-k8s-system/a]
+routers:
+- asn: 64512
+  prefixesV4: [192.0.2.0/24]
+  neighbors:
+  - id: 172.30.0.3
+    address: 172.30.0.3
+    asn: "64513"
+    family: ipv4
+    advertise: {prefixesV4: [192.0.2.0/24]}
+    receive: {}`,
+	},
+	{
 		name: "one prefix under two localPrefs in one config",
 		configs: `
 metadata: {name: a}
