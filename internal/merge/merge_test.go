@@ -145,6 +145,16 @@ spec:
 		wantConflict: `FRRConfiguration frr-k8s-system/broken is invalid: nodeSelector: "Near" is not a valid label selector operator`,
 	},
 	{
+		name: "a config that does not select the node is not validated",
+		configs: `
+metadata: {name: a}
+spec:
+  nodeSelector: {matchExpressions: [{key: missing, operator: Exists}]}
+  bgp:
+    routers: [{asn: 64512, prefixes: [not-a-prefix]}]`,
+		want: `{configs: [], routers: []}`,
+	},
+	{
 		name: "configs of every namespace passed in are merged",
 		configs: `
 metadata: {name: a, namespace: ns-x}

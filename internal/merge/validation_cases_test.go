@@ -417,6 +417,63 @@ routers:
     receive: {}`,
 	},
 	{
+		// frr-k8s checks allowed prefixes per router entry (checked against
+		// the daemon by TestDaemonAgrees, like the cases below).
+		name: "a router entry may not advertise another entry's prefix of the same VRF",
+		configs: `
+metadata: {name: a}
+spec:
+  bgp:
+    routers:
+    - asn: 64512
+      prefixes: [192.0.2.0/24]
+    - asn: 64512
+      prefixes: [198.51.100.0/24]
+      neighbors: [{address: 172.30.0.3, asn: 64513, toAdvertise: {allowed: {prefixes: [192.0.2.0/24]}}}]`,
+		wantConflict: `FRRConfiguration frr-k8s-system/a is invalid: neighbor 172.30.0.3 (default VRF): allowed prefix 192.0.2.0/24 is not in this configuration's router prefixes (nor in an imported VRF's)`,
+	},
+	{
+		name: "an import sees the prefixes of the last router entry of that VRF",
+		configs: `
+metadata: {name: a}
+spec:
+  bgp:
+    routers:
+    - asn: 64512
+      vrf: red
+      prefixes: [192.0.2.0/24]
+    - asn: 64512
+      vrf: red
+      prefixes: [198.51.100.0/24]
+    - asn: 64512
+      imports: [{vrf: red}]
+      neighbors: [{address: 172.30.0.3, asn: 64513, toAdvertise: {allowed: {prefixes: [192.0.2.0/24]}}}]`,
+		wantConflict: `FRRConfiguration frr-k8s-system/a is invalid: neighbor 172.30.0.3 (default VRF): allowed prefix 192.0.2.0/24 is not in this configuration's router prefixes (nor in an imported VRF's)`,
+	},
+	{
+		name: "a v4-mapped IPv6 neighbor address is an IPv4 neighbor",
+		configs: `
+metadata: {name: a}
+spec:
+  bgp:
+    routers:
+    - asn: 64512
+      prefixes: [192.0.2.0/24]
+      neighbors: [{address: "::ffff:172.30.0.3", asn: 64513, toAdvertise: {allowed: {mode: all}}}]`,
+		want: `
+configs: [frr-k8s-system/a]
+routers:
+- asn: 64512
+  prefixesV4: [192.0.2.0/24]
+  neighbors:
+  - id: "::ffff:172.30.0.3"
+    address: "::ffff:172.30.0.3"
+    asn: "64513"
+    family: ipv4
+    advertise: {prefixesV4: [192.0.2.0/24]}
+    receive: {}`,
+	},
+	{
 		name: "one prefix under two localPrefs in one config",
 		configs: `
 metadata: {name: a}
@@ -550,6 +607,30 @@ routers:
     asn: "64513"
     family: ipv4
     connectTime: 1s
+    advertise: {}
+    receive: {}`,
+	},
+	{
+		name: "a hold time under a second is 0s, which is allowed",
+		configs: `
+metadata: {name: a}
+spec:
+  bgp:
+    routers:
+    - asn: 64512
+      neighbors:
+      - {address: 172.30.0.3, asn: 64513, holdTime: 500ms, keepaliveTime: 500ms}`,
+		want: `
+configs: [frr-k8s-system/a]
+routers:
+- asn: 64512
+  neighbors:
+  - id: 172.30.0.3
+    address: 172.30.0.3
+    asn: "64513"
+    family: ipv4
+    holdTime: 0s
+    keepaliveTime: 0s
     advertise: {}
     receive: {}`,
 	},
@@ -691,6 +772,35 @@ spec:
 			return []corev1.Secret{s}
 		}(),
 		wantConflict: `FRRConfiguration frr-k8s-system/a is invalid: neighbor 172.30.0.3 (default VRF): passwordSecret: Secret frr-k8s-system/bgp not found`,
+	},
+	{
+		name: "a passwordSecret with an empty password equals no password",
+		configs: `
+metadata: {name: a}
+spec:
+  bgp:
+    routers:
+    - asn: 64512
+      neighbors: [{address: 172.30.0.3, asn: 64513, passwordSecret: {name: bgp}}]
+---
+metadata: {name: b}
+spec:
+  bgp:
+    routers:
+    - asn: 64512
+      neighbors: [{address: 172.30.0.3, asn: 64513}]`,
+		secrets: []corev1.Secret{basicAuthSecret("bgp", "")},
+		want: `
+configs: [frr-k8s-system/a, frr-k8s-system/b]
+routers:
+- asn: 64512
+  neighbors:
+  - id: 172.30.0.3
+    address: 172.30.0.3
+    asn: "64513"
+    family: ipv4
+    advertise: {}
+    receive: {}`,
 	},
 	{
 		name: "passwordSecret of the wrong type",
