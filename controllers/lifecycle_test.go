@@ -114,10 +114,8 @@ var _ = Describe("Lifecycle", func() {
 
 	It("drops the last BFD profile once no peer uses it and it is deleted", func() {
 		Expect(w.config("a").Spec.BGP.BFDProfiles).To(HaveLen(1))
-		peer := &metallbv1beta2.BGPPeer{}
-		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: w.in, Name: "tor"}, peer)).To(Succeed())
-		peer.Spec.BFDProfile = ""
-		Expect(k8s.Update(ctx, peer)).To(Succeed())
+		peer := &metallbv1beta2.BGPPeer{ObjectMeta: metavIn(w.in, "tor")}
+		edit(peer, func() { peer.Spec.BFDProfile = "" })
 		Expect(k8s.Delete(ctx, &metallbv1beta1.BFDProfile{ObjectMeta: metavIn(w.in, "fast")})).To(Succeed())
 		for _, node := range []string{"a", "b"} {
 			Eventually(func() int { return len(w.config(node).Spec.BGP.BFDProfiles) }).Should(BeZero())
@@ -159,8 +157,7 @@ var _ = Describe("Drift", func() {
 		Eventually(w.neighbors("a")).Should(Equal(announced))
 
 		edited := w.config("a")
-		edited.Spec.BGP.Routers[0].Neighbors[0].ToAdvertise.Allowed.Prefixes = nil
-		Expect(k8s.Update(ctx, edited)).To(Succeed())
+		edit(edited, func() { edited.Spec.BGP.Routers[0].Neighbors[0].ToAdvertise.Allowed.Prefixes = nil })
 		Eventually(w.neighbors("a")).Should(Equal(announced))
 
 		Expect(k8s.Delete(ctx, w.config("a"))).To(Succeed())

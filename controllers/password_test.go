@@ -72,10 +72,8 @@ spec:
 		}).Should(Equal("rotated"))
 
 		// No peer references it any more: the copy goes.
-		peer := &metallbv1beta2.BGPPeer{}
-		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: w.in, Name: "peer"}, peer)).To(Succeed())
-		peer.Spec.PasswordSecret = corev1.SecretReference{}
-		Expect(k8s.Update(ctx, peer)).To(Succeed())
+		peer := &metallbv1beta2.BGPPeer{ObjectMeta: metavIn(w.in, "peer")}
+		edit(peer, func() { peer.Spec.PasswordSecret = corev1.SecretReference{} })
 		Eventually(func() bool {
 			return client.IgnoreNotFound(k8s.Get(ctx, client.ObjectKeyFromObject(mirror), mirror)) == nil &&
 				k8s.Get(ctx, client.ObjectKeyFromObject(mirror), mirror) != nil

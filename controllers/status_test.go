@@ -94,10 +94,8 @@ var _ = Describe("Status and events", func() {
 
 	It("keeps every node's configuration when the input becomes invalid, says why, and converges once fixed", func() {
 		before := w.config("a")
-		ad := &metallbv1beta1.BGPAdvertisement{}
-		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: w.in, Name: "all"}, ad)).To(Succeed())
-		ad.Spec.AggregationLength = ptr.To[int32](16)
-		Expect(k8s.Update(ctx, ad)).To(Succeed())
+		ad := &metallbv1beta1.BGPAdvertisement{ObjectMeta: metavIn(w.in, "all")}
+		edit(ad, func() { ad.Spec.AggregationLength = ptr.To[int32](16) })
 		// A change made while the input is invalid must not reach the nodes.
 		w.addService("late", "198.51.100.11", corev1.ServiceExternalTrafficPolicyCluster, "a")
 
@@ -112,9 +110,7 @@ var _ = Describe("Status and events", func() {
 		Eventually(metricValue).WithArguments("frrgen_config_stale", map[string]string{"node": w.nodeName("a")}).Should(BeEquivalentTo(1))
 		Consistently(func() string { return w.config("a").ResourceVersion }).Should(Equal(before.ResourceVersion))
 
-		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(ad), ad)).To(Succeed())
-		ad.Spec.AggregationLength = ptr.To[int32](32)
-		Expect(k8s.Update(ctx, ad)).To(Succeed())
+		edit(ad, func() { ad.Spec.AggregationLength = ptr.To[int32](32) })
 		Eventually(valid).Should(And(HaveField("Status", metav1.ConditionTrue), HaveField("ObservedGeneration", ad.Generation)))
 		both := map[string][]string{"172.30.0.3": {"198.51.100.10/32", "198.51.100.11/32"}}
 		Eventually(w.neighbors("a")).Should(Equal(both))

@@ -23,6 +23,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -444,6 +445,21 @@ func conditionOf(obj client.Object, conditions func() []metav1.Condition, condit
 		}
 		return nil
 	}
+}
+
+// edit reads obj afresh (its namespace and name must be set), applies change
+// and updates it, retrying when the update races with a status write of the
+// controller under test (BGPPeer, BGPAdvertisement) or with its own writes
+// (frrgen's FRRConfigurations).
+func edit(obj client.Object, change func()) {
+	GinkgoHelper()
+	Expect(retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(obj), obj); err != nil {
+			return err
+		}
+		change()
+		return k8s.Update(context.Background(), obj)
+	})).To(Succeed())
 }
 
 func metavOf(name string) metav1.ObjectMeta { return metav1.ObjectMeta{Name: name} }

@@ -55,9 +55,7 @@ var _ = Describe("Writes", func() {
 		// No-op changes that still invalidate the translation: a label on the
 		// peer, an annotation on the service.
 		before := reconciles(controllers.NodeControllerName)
-		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(peer), peer)).To(Succeed())
-		peer.Labels = map[string]string{"touched": "yes"}
-		Expect(k8s.Update(ctx, peer)).To(Succeed())
+		edit(peer, func() { peer.Labels = map[string]string{"touched": "yes"} })
 		service := &corev1.Service{}
 		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: w.in, Name: "web"}, service)).To(Succeed())
 		service.Annotations = map[string]string{"touched": "yes"}
