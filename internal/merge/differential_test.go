@@ -506,12 +506,14 @@ func (g *group) stop() {
 
 // startReloader starts a stand-in for frr-k8s's reloader sidecar: a process
 // that survives SIGHUP, whose pid the daemons signal after writing frr.conf.
+// It is a single process (sleep ignoring HUP, inherited across exec), so
+// Pdeathsig stops it too if the test binary dies.
 // It returns the pid file (no trailing newline: the daemon parses it with
 // Atoi).
 func startReloader(t *testing.T, work string) string {
 	t.Helper()
 	g, err := startGroup(filepath.Join(work, "reloader.log"), nil,
-		"bash", "-c", `trap "" HUP; while sleep 3600; do :; done`)
+		"bash", "-c", `trap "" HUP; exec sleep infinity`)
 	if err != nil {
 		t.Fatal(err)
 	}
