@@ -21,11 +21,15 @@ package merge_test
 // prediction is therefore ForNode over the frr-k8s-system configs and Secrets
 // only (the rule Check applies for the controller).
 //
-// The comparison: our Conflict ⇔ "failed: ..."; and on success the rendered
-// frr.conf must hold exactly what our Effective says (routers, ids, networks,
-// imports, neighbors with their session lines and families, advertised
-// prefixes, local preferences, communities, receive filters, BFD profiles,
-// raw config), see differential_render_test.go.
+// The comparison: our Conflict ⇔ "failed: ..."; when both reject, the
+// daemon's message names the same problem (daemonReasons); and on success
+// the rendered frr.conf must hold exactly what our Effective says (routers,
+// ids, networks, imports, neighbors with their session lines and families,
+// advertised prefixes, local preferences, communities, receive filters, BFD
+// profiles, raw config), see differential_render_test.go.
+//
+// It needs bin/frr-k8s-controller (`make frr-k8s-controller`) and fails,
+// saying so, without it; `make test` builds it first.
 
 import (
 	"context"
