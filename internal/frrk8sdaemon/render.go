@@ -1,4 +1,4 @@
-package merge_test
+package frrk8sdaemon
 
 import (
 	"fmt"
@@ -14,28 +14,31 @@ import (
 	"github.com/frrgen/frrgen/internal/merge"
 )
 
-// rendering is what TestDaemonAgrees compares between the daemon's frr.conf
-// and our Effective: the facts a merge decides, read back from FRR syntax.
+// Rendering is what the differential tests compare between the daemon's
+// frr.conf and a merge.Effective: the facts a merge decides, read back from
+// FRR syntax.
 // It leaves out what only the template decides (log and hostname lines,
 // route-map sequence numbers, disable-connected-check).
-type rendering struct {
-	Routers     []renderedRouter
+type Rendering struct {
+	Routers     []RenderedRouter
 	BFDProfiles map[string][]string // profile name → its setting lines, sorted
 	Raw         string              // the raw config the file ends with
 	Unknown     []string            // lines the reader does not understand
 }
 
-type renderedRouter struct {
+// RenderedRouter is one router bgp block.
+type RenderedRouter struct {
 	ASN        string
 	VRF        string
 	ID         string
 	PrefixesV4 []string // network lines
 	PrefixesV6 []string
 	ImportVRFs []string
-	Neighbors  []renderedNeighbor // by peer
+	Neighbors  []RenderedNeighbor // by peer
 }
 
-type renderedNeighbor struct {
+// RenderedNeighbor is one neighbor of a router, with its filters.
+type RenderedNeighbor struct {
 	Peer      string // address or interface
 	Interface bool
 	RemoteAS  string
@@ -54,18 +57,18 @@ type renderedNeighbor struct {
 	ReceiveV6 []string
 }
 
-// expectedRendering is what frr.conf must say for eff. Warnings about
+// ExpectedRendering is what frr.conf must say for eff. Warnings about
 // enableGracefulRestart mean frr-k8s picks a value at random, so the
 // graceful-restart line is then not compared.
-func expectedRendering(eff *merge.Effective, warnings []string) rendering {
-	r := rendering{BFDProfiles: map[string][]string{}}
+func ExpectedRendering(eff *merge.Effective, warnings []string) Rendering {
+	r := Rendering{BFDProfiles: map[string][]string{}}
 	for _, router := range eff.Routers {
-		rr := renderedRouter{
+		rr := RenderedRouter{
 			ASN: strconv.FormatUint(uint64(router.ASN), 10), VRF: router.VRF, ID: router.ID,
 			PrefixesV4: router.PrefixesV4, PrefixesV6: router.PrefixesV6, ImportVRFs: router.ImportVRFs,
 		}
 		for _, n := range router.Neighbors {
-			rn := renderedNeighbor{Peer: n.Address, RemoteAS: n.ASN, Modifiers: map[string][]string{},
+			rn := RenderedNeighbor{Peer: n.Address, RemoteAS: n.ASN, Modifiers: map[string][]string{},
 				AdvertiseV4: n.Advertise.PrefixesV4, AdvertiseV6: n.Advertise.PrefixesV6}
 			if n.Interface != "" {
 				rn.Peer, rn.Interface = n.Interface, true
@@ -135,7 +138,7 @@ func expectedRendering(eff *merge.Effective, warnings []string) rendering {
 			slices.Sort(rn.ReceiveV6)
 			rr.Neighbors = append(rr.Neighbors, rn)
 		}
-		slices.SortFunc(rr.Neighbors, func(a, b renderedNeighbor) int { return strings.Compare(a.Peer, b.Peer) })
+		slices.SortFunc(rr.Neighbors, func(a, b RenderedNeighbor) int { return strings.Compare(a.Peer, b.Peer) })
 		r.Routers = append(r.Routers, rr)
 	}
 	for _, p := range eff.BFDProfiles {
@@ -160,12 +163,12 @@ func expectedRendering(eff *merge.Effective, warnings []string) rendering {
 		slices.Sort(settings)
 		r.BFDProfiles[p.Name] = settings
 	}
-	r.Raw = expectedRaw(eff)
+	r.Raw = ExpectedRaw(eff)
 	return r
 }
 
-// expectedRaw is the raw config frr-k8s appends: each snippet and a newline.
-func expectedRaw(eff *merge.Effective) string {
+// ExpectedRaw is the raw config frr-k8s appends: each snippet and a newline.
+func ExpectedRaw(eff *merge.Effective) string {
 	var b strings.Builder
 	for _, s := range eff.RawConfig {
 		b.WriteString(s.Text)
@@ -192,11 +195,11 @@ type routeMapEntry struct {
 	name, prefixList, set string
 }
 
-// parseFRRConf reads the daemon's frr.conf. raw is the raw config we expect
+// ParseFRRConf reads the daemon's frr.conf. raw is the raw config we expect
 // at its end: when the file ends with it, it is cut off before reading
 // (raw text is free-form).
-func parseFRRConf(conf, raw string) (rendering, error) {
-	r := rendering{BFDProfiles: map[string][]string{}}
+func ParseFRRConf(conf, raw string) (Rendering, error) {
+	r := Rendering{BFDProfiles: map[string][]string{}}
 	if raw != "" {
 		// The template may add blank lines after the raw config.
 		if body, ok := strings.CutSuffix(strings.TrimRight(conf, "\n"), strings.TrimRight(raw, "\n")); ok {
@@ -215,8 +218,8 @@ func parseFRRConf(conf, raw string) (rendering, error) {
 		family     string // the address-family being read in a router
 		bfdProfile string
 	)
-	router := func() *renderedRouter { return &r.Routers[len(r.Routers)-1] }
-	neighbor := func(peer string) (*renderedNeighbor, error) {
+	router := func() *RenderedRouter { return &r.Routers[len(r.Routers)-1] }
+	neighbor := func(peer string) (*RenderedNeighbor, error) {
 		at, ok := neighbors[peer]
 		if !ok {
 			return nil, fmt.Errorf("neighbor %s used before its remote-as line", peer)
@@ -241,7 +244,7 @@ func parseFRRConf(conf, raw string) (rendering, error) {
 				routeMaps = append(routeMaps, routeMapEntry{name: f[1]})
 			case len(f) >= 3 && f[0] == "router" && f[1] == "bgp":
 				section = "router"
-				rr := renderedRouter{ASN: f[2]}
+				rr := RenderedRouter{ASN: f[2]}
 				if len(f) == 5 && f[3] == "vrf" {
 					rr.VRF = f[4]
 				}
@@ -291,7 +294,7 @@ func parseFRRConf(conf, raw string) (rendering, error) {
 					if _, dup := neighbors[peer]; dup {
 						return r, fmt.Errorf("neighbor %s defined twice in router %s", peer, rr.ASN)
 					}
-					rn := renderedNeighbor{Peer: peer, RemoteAS: rest[len(rest)-1], Interface: rest[0] == "interface", Modifiers: map[string][]string{}}
+					rn := RenderedNeighbor{Peer: peer, RemoteAS: rest[len(rest)-1], Interface: rest[0] == "interface", Modifiers: map[string][]string{}}
 					neighbors[peer] = neighborAt{len(r.Routers) - 1, len(rr.Neighbors)}
 					rr.Neighbors = append(rr.Neighbors, rn)
 				case family != "" && rest[0] == "activate":
@@ -372,7 +375,7 @@ func parseFRRConf(conf, raw string) (rendering, error) {
 				n.Modifiers[rm.set] = prefixes
 			}
 		}
-		slices.SortFunc(rr.Neighbors, func(a, b renderedNeighbor) int { return strings.Compare(a.Peer, b.Peer) })
+		slices.SortFunc(rr.Neighbors, func(a, b RenderedNeighbor) int { return strings.Compare(a.Peer, b.Peer) })
 		slices.Sort(rr.ImportVRFs)
 	}
 	for name := range r.BFDProfiles {
@@ -381,6 +384,8 @@ func parseFRRConf(conf, raw string) (rendering, error) {
 	return r, nil
 }
 
-func diffRendering(want, got rendering) string {
+// DiffRendering is empty when want and got agree, else a cmp diff
+// (-want +got).
+func DiffRendering(want, got Rendering) string {
 	return cmp.Diff(want, got, cmpopts.EquateEmpty())
 }
