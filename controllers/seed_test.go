@@ -20,39 +20,7 @@ var _ = Describe("Seed examples", func() {
 		w := newWorld()
 		w.addNode("a", nil)
 		w.addNode("b", nil)
-		w.apply(`
-apiVersion: metallb.io/v1beta1
-kind: IPAddressPool
-metadata:
-  name: first-pool
-  namespace: metallb-system
-spec:
-  addresses:
-  - 198.51.100.10/24
----
-apiVersion: metallb.io/v1beta1
-kind: BGPAdvertisement
-metadata:
-  name: local
-  namespace: metallb-system
-spec:
-  ipAddressPools:
-  - first-pool
-  aggregationLength: 32
-  localPref: 100
-  communities:
-  - 65535:65282
----
-apiVersion: metallb.io/v1beta1
-kind: BGPAdvertisement
-metadata:
-  name: external
-  namespace: metallb-system
-spec:
-  ipAddressPools:
-  - first-pool
-  aggregationLength: 24
----
+		w.apply(samples("metallb.io_v1beta1_ipaddresspool_first-pool.yaml", "metallb.io_v1beta1_bgpadvertisement_local.yaml", "metallb.io_v1beta1_bgpadvertisement_external.yaml") + "---\n" + `
 apiVersion: metallb.io/v1beta2
 kind: BGPPeer
 metadata:
@@ -121,16 +89,7 @@ spec:
 		w.addNode("nodea", nil)
 		w.addNode("nodeb", nil)
 		w.addNode("nodec", nil)
-		w.apply(fmt.Sprintf(`
-apiVersion: metallb.io/v1beta1
-kind: IPAddressPool
-metadata:
-  name: first-pool
-  namespace: metallb-system
-spec:
-  addresses:
-  - 198.51.100.10/24
----
+		w.apply(fmt.Sprintf(samples("metallb.io_v1beta1_ipaddresspool_first-pool.yaml")+"---\n"+`
 apiVersion: metallb.io/v1beta1
 kind: BGPAdvertisement
 metadata:
@@ -282,41 +241,7 @@ spec:
 	It("resolves community aliases (community aliases)", func() {
 		w := newWorld()
 		w.addNode("a", nil)
-		w.apply(`
-apiVersion: metallb.io/v1beta1
-kind: IPAddressPool
-metadata:
-  name: first-pool
-  namespace: metallb-system
-spec:
-  addresses:
-  - 198.51.100.10/24
----
-apiVersion: metallb.io/v1beta1
-kind: Community
-metadata:
-  name: communities
-  namespace: metallb-system
-spec:
-  communities:
-  - name: vpn-only
-    value: 1234:1
-  - name: NO_ADVERTISE
-    value: 65535:65282
----
-apiVersion: metallb.io/v1beta1
-kind: BGPAdvertisement
-metadata:
-  name: local
-  namespace: metallb-system
-spec:
-  ipAddressPools:
-  - first-pool
-  aggregationLength: 32
-  localPref: 100
-  communities:
-  - vpn-only
----
+		w.apply(samples("metallb.io_v1beta1_ipaddresspool_first-pool.yaml", "metallb.io_v1beta1_community_communities.yaml", "metallb.io_v1beta1_bgpadvertisement_local-community-alias.yaml") + "---\n" + `
 apiVersion: metallb.io/v1beta2
 kind: BGPPeer
 metadata:
@@ -340,19 +265,7 @@ spec:
 	It("puts a VRF peer under a router in that VRF (peering and announcing via a VRF)", func() {
 		w := newWorld()
 		w.addNode("a", nil)
-		w.apply(`
-apiVersion: metallb.io/v1beta2
-kind: BGPPeer
-metadata:
-  name: example
-  namespace: metallb-system
-spec:
-  myASN: 64512
-  peerASN: 64512
-  peerAddress: 172.30.0.3
-  peerPort: 179
-  vrf: "red"
-`)
+		w.apply(samples("metallb.io_v1beta2_bgppeer_example-vrf.yaml"))
 		w.start()
 
 		Eventually(w.neighbors("a")).Should(Equal(map[string][]string{"172.30.0.3@red": nil}))
@@ -366,17 +279,7 @@ spec:
 		w.addNode("a", nil)
 		// The page puts with-recv in metallb-system because MetalLB's bundled
 		// frr-k8s runs there; with frrgen it goes to frr-k8s's namespace.
-		w.apply(`
-apiVersion: metallb.io/v1beta2
-kind: BGPPeer
-metadata:
-  name: peer
-  namespace: metallb-system
-spec:
-  myASN: 64512
-  peerASN: 64512
-  peerAddress: 172.30.0.3
----
+		w.apply(samples("metallb.io_v1beta2_bgppeer_peer.yaml") + "---\n" + `
 apiVersion: frrk8s.metallb.io/v1beta1
 kind: FRRConfiguration
 metadata:
@@ -405,18 +308,7 @@ spec:
 	It("enables graceful restart on the neighbor (graceful restart)", func() {
 		w := newWorld()
 		w.addNode("a", nil)
-		w.apply(`
-apiVersion: metallb.io/v1beta2
-kind: BGPPeer
-metadata:
-  name: example
-  namespace: metallb-system
-spec:
-  myASN: 64512
-  peerASN: 64512
-  peerAddress: 172.30.0.3
-  enableGracefulRestart: true
-`)
+		w.apply(samples("metallb.io_v1beta2_bgppeer_example-graceful-restart.yaml"))
 		w.start()
 
 		Eventually(w.config).WithArguments("a").ShouldNot(BeNil())

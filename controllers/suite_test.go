@@ -462,6 +462,15 @@ func edit(obj client.Object, change func()) {
 	})).To(Succeed())
 }
 
+// samples returns seed examples from config/samples as one YAML stream for
+// world.apply, so the specs use the documents users apply, not copies.
+func samples(files ...string) string {
+	GinkgoHelper()
+	yaml, err := testenv.Samples(files...)
+	Expect(err).NotTo(HaveOccurred())
+	return yaml
+}
+
 func metavOf(name string) metav1.ObjectMeta { return metav1.ObjectMeta{Name: name} }
 
 func metavIn(namespace, name string) metav1.ObjectMeta {

@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"github.com/frrgen/frrgen/internal/testenv"
+
 	"context"
 	"fmt"
 	"sort"
@@ -46,41 +48,16 @@ spec:
   peerAddress: 192.0.2.3
   connectTime: 5s
 `
-	// The seed's first example, unchanged.
-	seedFirstExample = `
-apiVersion: metallb.io/v1beta1
-kind: IPAddressPool
-metadata:
-  name: first-pool
-  namespace: metallb-system
-spec:
-  addresses:
-  - 198.51.100.10/24
----
-apiVersion: metallb.io/v1beta1
-kind: BGPAdvertisement
-metadata:
-  name: local
-  namespace: metallb-system
-spec:
-  ipAddressPools:
-  - first-pool
-  aggregationLength: 32
-  localPref: 100
-  communities:
-  - 65535:65282
----
-apiVersion: metallb.io/v1beta1
-kind: BGPAdvertisement
-metadata:
-  name: external
-  namespace: metallb-system
-spec:
-  ipAddressPools:
-  - first-pool
-  aggregationLength: 24
-`
 )
+
+// seedFirstExample is the seed's first example, read from config/samples.
+func seedFirstExample() string {
+	GinkgoHelper()
+	yaml, err := testenv.Samples("metallb.io_v1beta1_ipaddresspool_first-pool.yaml",
+		"metallb.io_v1beta1_bgpadvertisement_local.yaml", "metallb.io_v1beta1_bgpadvertisement_external.yaml")
+	Expect(err).NotTo(HaveOccurred())
+	return yaml
+}
 
 func frrgenConfigKey() client.ObjectKey {
 	return client.ObjectKey{Namespace: frrK8sNS, Name: "frrgen-" + nodeName}
@@ -101,7 +78,7 @@ var _ = Describe("frrgen → frr-k8s → FRR → peer", Label("frrgen"), func() 
 
 	It("seed example 1: the /32 with localPref and no-advertise, the /24 without; a second service adds its /32 only", func() {
 		apply(bgpPeerA)
-		apply(seedFirstExample)
+		apply(seedFirstExample())
 		createService("svc-1", "198.51.100.10")
 
 		Eventually(peerRoutes(peerA)).Should(SatisfyAll(

@@ -228,3 +228,22 @@ func FRRK8sCRDDir(root string) (string, error) {
 	}
 	return dir, nil
 }
+
+// Samples returns the seed examples stored in config/samples (file names
+// without the directory), joined into one multi-document YAML stream, so that
+// tests apply the very documents users apply instead of copies of them.
+func Samples(files ...string) (string, error) {
+	root, err := RepoRoot()
+	if err != nil {
+		return "", err
+	}
+	docs := make([]string, 0, len(files))
+	for _, f := range files {
+		data, err := os.ReadFile(filepath.Join(root, "config", "samples", f))
+		if err != nil {
+			return "", err
+		}
+		docs = append(docs, strings.TrimSpace(string(data)))
+	}
+	return strings.Join(docs, "\n---\n") + "\n", nil
+}
