@@ -6,7 +6,6 @@
 package demo
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	_ "embed"
@@ -29,7 +28,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/wait"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -41,6 +39,7 @@ import (
 
 	metallbv1beta1 "github.com/frrgen/frrgen/api/v1beta1"
 	"github.com/frrgen/frrgen/controllers"
+	"github.com/frrgen/frrgen/internal/manifest"
 	"github.com/frrgen/frrgen/internal/summary"
 	"github.com/frrgen/frrgen/internal/testenv"
 	"github.com/frrgen/frrgen/internal/translate"
@@ -387,39 +386,30 @@ func keepRunning(ctx context.Context, env *testenv.Env, out io.Writer) error {
 // `kubectl apply --server-side` would; a status in the document (Services'
 // ingress IPs) is applied to the status subresource afterwards.
 func applyDocuments(ctx context.Context, c client.Client, name string, data []byte) error {
-	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
-	for i := 0; ; i++ {
-		doc, err := reader.Read()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("%s: document %d: %w", name, i, err)
-		}
-		if len(bytes.TrimSpace(doc)) == 0 {
-			continue
-		}
+	return manifest.EachDocument(name, bytes.NewReader(data), func(doc []byte) error {
 		obj := &unstructured.Unstructured{}
 		if err := yaml.Unmarshal(doc, &obj.Object); err != nil {
-			return fmt.Errorf("%s: document %d: %w", name, i, err)
+			return err
 		}
 		if len(obj.Object) == 0 {
-			continue
+			return nil // an empty document, e.g. after a trailing "---"
 		}
 		status, hasStatus := obj.Object["status"]
 		delete(obj.Object, "status")
 		if err := c.Patch(ctx, obj, client.Apply, client.FieldOwner(fieldOwner), client.ForceOwnership); err != nil {
-			return fmt.Errorf("%s: applying %s %s: %w", name, obj.GetKind(), obj.GetName(), describeAPIError(err))
+			return fmt.Errorf("applying %s %s: %w", obj.GetKind(), obj.GetName(), describeAPIError(err))
 		}
-		if hasStatus {
-			obj.Object["status"] = status
-			obj.SetManagedFields(nil)
-			obj.SetResourceVersion("")
-			if err := c.Status().Patch(ctx, obj, client.Apply, client.FieldOwner(fieldOwner), client.ForceOwnership); err != nil {
-				return fmt.Errorf("%s: applying the status of %s %s: %w", name, obj.GetKind(), obj.GetName(), err)
-			}
+		if !hasStatus {
+			return nil
 		}
-	}
+		obj.Object["status"] = status
+		obj.SetManagedFields(nil)
+		obj.SetResourceVersion("")
+		if err := c.Status().Patch(ctx, obj, client.Apply, client.FieldOwner(fieldOwner), client.ForceOwnership); err != nil {
+			return fmt.Errorf("applying the status of %s %s: %w", obj.GetKind(), obj.GetName(), err)
+		}
+		return nil
+	})
 }
 
 func describeAPIError(err error) error {

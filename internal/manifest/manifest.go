@@ -155,16 +155,22 @@ func (o *Objects) readFile(path string) error {
 // Read adds the objects of a multi-document YAML stream; name is used in
 // errors.
 func (o *Objects) Read(name string, r io.Reader) error {
+	return EachDocument(name, r, o.decode)
+}
+
+// EachDocument calls fn with every document of a multi-document YAML stream,
+// in order; an error names the stream and the document's index.
+func EachDocument(name string, r io.Reader, fn func(doc []byte) error) error {
 	docs := utilyaml.NewYAMLReader(bufio.NewReader(r))
 	for index := 0; ; index++ {
 		doc, err := docs.Read()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		if err != nil {
-			return fmt.Errorf("%s: document %d: %w", name, index, err)
+		if err == nil {
+			err = fn(doc)
 		}
-		if err := o.decode(doc); err != nil {
+		if err != nil {
 			return fmt.Errorf("%s: document %d: %w", name, index, err)
 		}
 	}
