@@ -7,6 +7,7 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	metallbv1beta1 "github.com/frrgen/frrgen/api/v1beta1"
@@ -98,6 +99,23 @@ var _ = Describe("Lifecycle", func() {
 		Expect(k8s.Delete(ctx, &corev1.Node{ObjectMeta: metavOf(w.nodeName("b"))})).To(Succeed())
 		Eventually(w.config).WithArguments("b").Should(BeNil())
 		Expect(w.neighbors("a")()).To(Equal(announced))
+	})
+
+	It("removes the configuration of a node deleted while the input was invalid, once the input is fixed", func() {
+		ad := &metallbv1beta1.BGPAdvertisement{ObjectMeta: metavIn(w.in, "all")}
+		edit(ad, func() { ad.Spec.AggregationLength = ptr.To[int32](16) })
+		Eventually(metricValue).WithArguments("frrgen_config_stale", map[string]string{"node": w.nodeName("a")}).Should(BeEquivalentTo(1))
+
+		// Fail static: the deleted node keeps its configuration while the
+		// input is invalid (its reconcile sees the invalid translation).
+		Expect(k8s.Delete(ctx, &corev1.Node{ObjectMeta: metavOf(w.nodeName("b"))})).To(Succeed())
+		Eventually(metricValue).WithArguments("frrgen_config_stale", map[string]string{"node": w.nodeName("b")}).Should(BeEquivalentTo(1))
+		Expect(w.config("b")).NotTo(BeNil())
+
+		edit(ad, func() { ad.Spec.AggregationLength = ptr.To[int32](32) })
+		Eventually(metricValue).WithArguments("frrgen_config_stale", map[string]string{"node": w.nodeName("a")}).Should(BeEquivalentTo(0))
+		Eventually(w.config).WithArguments("b").Should(BeNil())
+		Eventually(metricValue).WithArguments("frrgen_config_stale", map[string]string{"node": w.nodeName("b")}).Should(BeEquivalentTo(-1))
 	})
 
 	It("removes a deleted peer's neighbor from every node", func() {

@@ -190,6 +190,19 @@ func (w *watchMaps) allNodes(ctx context.Context, _ client.Object) []reconcile.R
 	for i := range list.Items {
 		requests[i].Name = list.Items[i].Name
 	}
+	// And the nodes we have a configuration for: a node deleted while the
+	// input was invalid kept its configuration (fail static), and no other
+	// event names it once the input is fixed.
+	var ours frrv1beta1.FRRConfigurationList
+	if err := w.reader.List(ctx, &ours, client.InNamespace(w.options.FRRK8sNamespace),
+		client.MatchingLabels{translate.LabelManagedBy: translate.ManagedByValue}, client.UnsafeDisableDeepCopy); err != nil {
+		return requests
+	}
+	for i := range ours.Items {
+		if node := ours.Items[i].Annotations[translate.AnnotationNode]; node != "" {
+			requests = append(requests, reconcile.Request{NamespacedName: types.NamespacedName{Name: node}})
+		}
+	}
 	return requests
 }
 
