@@ -173,4 +173,19 @@ var _ = Describe("User FRRConfigurations", func() {
 		Expect(k8s.Delete(ctx, &corev1.Node{ObjectMeta: metavOf(w.nodeName("a"))})).To(Succeed())
 		Consistently(func() string { return w.config("a").ResourceVersion }).Should(Equal(squatter.ResourceVersion))
 	})
+
+	It("writes its configuration once an FRRConfiguration with its name is deleted, whatever nodes that object selects", func() {
+		squatter := &frrv1beta1.FRRConfiguration{
+			ObjectMeta: metav1.ObjectMeta{Namespace: w.out, Name: w.configKey("a").Name, Labels: map[string]string{"owner": "someone-else"}},
+			Spec: frrv1beta1.FRRConfigurationSpec{NodeSelector: metav1.LabelSelector{
+				MatchLabels: map[string]string{"kubernetes.io/hostname": w.nodeName("elsewhere")},
+			}},
+		}
+		Expect(k8s.Create(ctx, squatter)).To(Succeed())
+		w.start()
+		Eventually(eventsFor(w.out, "FRRConfiguration", squatter.Name, "Conflict")).ShouldNot(BeEmpty())
+
+		Expect(k8s.Delete(ctx, squatter)).To(Succeed())
+		Eventually(w.neighbors("a")).Should(Equal(announced))
+	})
 })

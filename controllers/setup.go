@@ -224,12 +224,17 @@ func (w *watchMaps) nodesOfConfig(ctx context.Context, obj client.Object) []reco
 		return nil // frr-k8s fails such a config everywhere; nothing we can retry
 	}
 	var list corev1.NodeList
-	if err := w.reader.List(ctx, &list, client.MatchingLabelsSelector{Selector: selector}, client.UnsafeDisableDeepCopy); err != nil {
+	if err := w.reader.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
 		return nil
 	}
-	requests := make([]reconcile.Request, len(list.Items))
+	var requests []reconcile.Request
 	for i := range list.Items {
-		requests[i].Name = list.Items[i].Name
+		node := &list.Items[i]
+		// A user object with the name of a node's configuration blocks that
+		// node whatever it selects: its deletion or renaming must retry it.
+		if selector.Matches(labels.Set(node.Labels)) || obj.GetName() == translate.ConfigName(w.options.NamePrefix, node.Name) {
+			requests = append(requests, reconcile.Request{NamespacedName: types.NamespacedName{Name: node.Name}})
+		}
 	}
 	return requests
 }
