@@ -118,6 +118,20 @@ var _ = Describe("Lifecycle", func() {
 		Eventually(metricValue).WithArguments("frrgen_config_stale", map[string]string{"node": w.nodeName("b")}).Should(BeEquivalentTo(-1))
 	})
 
+	It("never reports a node without a configuration of ours as stale, so a deleted one leaves no series behind", func() {
+		other := &corev1.Node{ObjectMeta: metavOf(w.nodeName("x"))} // not a speaker of this world
+		Expect(k8s.Create(ctx, other)).To(Succeed())
+		DeferCleanup(func() { _ = client.IgnoreNotFound(k8s.Delete(ctx, other)) })
+		ad := &metallbv1beta1.BGPAdvertisement{ObjectMeta: metavIn(w.in, "all")}
+		edit(ad, func() { ad.Spec.AggregationLength = ptr.To[int32](16) })
+		Eventually(metricValue).WithArguments("frrgen_config_stale", map[string]string{"node": w.nodeName("a")}).Should(BeEquivalentTo(1))
+
+		Expect(k8s.Delete(ctx, other)).To(Succeed())
+		edit(ad, func() { ad.Spec.AggregationLength = ptr.To[int32](32) })
+		Eventually(metricValue).WithArguments("frrgen_config_stale", map[string]string{"node": w.nodeName("a")}).Should(BeEquivalentTo(0))
+		Eventually(metricValue).WithArguments("frrgen_config_stale", map[string]string{"node": w.nodeName("x")}).Should(BeEquivalentTo(-1))
+	})
+
 	It("removes a deleted peer's neighbor from every node", func() {
 		Expect(k8s.Delete(ctx, &metallbv1beta2.BGPPeer{ObjectMeta: metavIn(w.in, "tor")})).To(Succeed())
 		Eventually(w.neighbors("a")).Should(BeEmpty())

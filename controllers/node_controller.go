@@ -76,16 +76,19 @@ func (r *NodeReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if !translation.Valid {
-		// Fail static: the node keeps what it has; the cluster reconciler
-		// reports the invalid objects.
-		staleConfig.WithLabelValues(node).Set(1)
-		return ctrl.Result{}, nil
-	}
 
 	var stored frrv1beta1.FRRConfigurationList
 	if err := r.Client.List(ctx, &stored, client.InNamespace(r.Options.FRRK8sNamespace), client.MatchingFields{nodeIndex: node}); err != nil {
 		return ctrl.Result{}, err
+	}
+	if !translation.Valid {
+		// Fail static: the node keeps what it has; the cluster reconciler
+		// reports the invalid objects. A node without a configuration of
+		// ours (not a speaker) keeps nothing, so it is not stale.
+		if len(stored.Items) > 0 {
+			staleConfig.WithLabelValues(node).Set(1)
+		}
+		return ctrl.Result{}, nil
 	}
 
 	desired := translation.ConfigFor(node)
