@@ -177,12 +177,21 @@ func (r *ClusterReconciler) findConflicts(ctx context.Context, translation *Tran
 			}
 			return nil, err
 		}
-		conflict, _ := merge.Check(desired, others, node.Labels, secrets)
+		// An object of someone else's with our name blocks every session
+		// of the node, as the node reconciler does not write then.
+		conflict, err := nameTaken(ctx, r.Client, desired)
+		if err != nil {
+			return nil, err
+		}
+		taken := conflict != nil
+		if !taken {
+			conflict, _ = merge.Check(desired, others, node.Labels, secrets)
+		}
 		if conflict == nil {
 			continue
 		}
 		for _, peer := range peers.Items {
-			if peerNodes[peer.Name][nodeName] && conflictConcernsPeer(conflict, &peer) {
+			if peerNodes[peer.Name][nodeName] && (taken || conflictConcernsPeer(conflict, &peer)) {
 				conflicts[peer.Name] = append(conflicts[peer.Name], nodeConflict{node: nodeName, message: conflict.Message})
 			}
 		}

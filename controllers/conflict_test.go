@@ -166,6 +166,14 @@ var _ = Describe("User FRRConfigurations", func() {
 		Eventually(w.config).WithArguments("gone").ShouldNot(BeNil())
 		Eventually(eventsFor(w.out, "FRRConfiguration", squatter.Name, "Conflict")).ShouldNot(BeEmpty())
 		Consistently(func() string { return w.config("a").ResourceVersion }).Should(Equal(squatter.ResourceVersion))
+		// The peer's status tells that node a is not configured, and why.
+		Eventually(peerCondition(metallbv1beta1.ConditionConflict)).Should(And(
+			HaveField("Status", metav1.ConditionTrue),
+			HaveField("Message", And(ContainSubstring(w.nodeName("a")), ContainSubstring("not managed by frrgen"))),
+		))
+		peer := &metallbv1beta2.BGPPeer{}
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: w.in, Name: "peer"}, peer)).To(Succeed())
+		Expect(peer.Status.ConfiguredNodes).To(BeEquivalentTo(1)) // gone, not a
 
 		// Deleting its node removes our object and leaves the squatter alone.
 		Expect(k8s.Delete(ctx, &corev1.Node{ObjectMeta: metavOf(w.nodeName("gone"))})).To(Succeed())

@@ -141,18 +141,8 @@ func (r *NodeReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 // object with desired's name that is not ours is reported as a conflict too:
 // we never overwrite it.
 func (r *NodeReconciler) check(ctx context.Context, translation *Translation, desired *frrv1beta1.FRRConfiguration) (*merge.Conflict, []string, error) {
-	var existing frrv1beta1.FRRConfiguration
-	err := r.Client.Get(ctx, client.ObjectKeyFromObject(desired), &existing)
-	switch {
-	case err == nil && !isOurs(&existing):
-		return &merge.Conflict{
-			Configs: []types.NamespacedName{client.ObjectKeyFromObject(desired)},
-			Field:   "metadata.labels",
-			Message: fmt.Sprintf("FRRConfiguration %s/%s exists and is not managed by frrgen (label %s=%s missing); frrgen does not overwrite it",
-				desired.Namespace, desired.Name, translate.LabelManagedBy, translate.ManagedByValue),
-		}, nil, nil
-	case err != nil && !apierrors.IsNotFound(err):
-		return nil, nil, err
+	if conflict, err := nameTaken(ctx, r.Client, desired); conflict != nil || err != nil {
+		return conflict, nil, err
 	}
 
 	var node corev1.Node
@@ -169,6 +159,25 @@ func (r *NodeReconciler) check(ctx context.Context, translation *Translation, de
 	}
 	conflict, warnings := merge.Check(desired, others, node.Labels, secrets)
 	return conflict, warnings, nil
+}
+
+// nameTaken returns a conflict when an object with desired's name exists
+// and is not ours: we never overwrite it.
+func nameTaken(ctx context.Context, reader client.Reader, desired *frrv1beta1.FRRConfiguration) (*merge.Conflict, error) {
+	var existing frrv1beta1.FRRConfiguration
+	err := reader.Get(ctx, client.ObjectKeyFromObject(desired), &existing)
+	switch {
+	case err == nil && !isOurs(&existing):
+		return &merge.Conflict{
+			Configs: []types.NamespacedName{client.ObjectKeyFromObject(desired)},
+			Field:   "metadata.labels",
+			Message: fmt.Sprintf("FRRConfiguration %s/%s exists and is not managed by frrgen (label %s=%s missing); frrgen does not overwrite it",
+				desired.Namespace, desired.Name, translate.LabelManagedBy, translate.ManagedByValue),
+		}, nil
+	case err != nil && !apierrors.IsNotFound(err):
+		return nil, err
+	}
+	return nil, nil
 }
 
 // apply creates or updates desired, writing only when the stored object
