@@ -66,7 +66,10 @@ func frrK8sSecretsAfterMirroring(ctx context.Context, reader client.Reader, opti
 	}
 	for _, s := range wanted {
 		if i, ok := byName[s.Name]; ok {
-			list.Items[i] = *s
+			// syncPasswordSecrets never overwrites a Secret that is not ours.
+			if isOurs(&list.Items[i]) {
+				list.Items[i] = *s
+			}
 		} else {
 			list.Items = append(list.Items, *s)
 		}

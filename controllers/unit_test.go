@@ -98,3 +98,29 @@ func TestTranslatorBuildsOncePerInputChange(t *testing.T) {
 		t.Fatal("desired configs must carry the managed-by label")
 	}
 }
+
+func TestSecretsAfterMirroringKeepsSecretsNotOurs(t *testing.T) {
+	ctx := context.Background()
+	options := translate.Options{Namespace: "metallb-system", FRRK8sNamespace: "frr-k8s-system", NamePrefix: "frrgen-"}
+	secret := func(namespace, name, password string, labels map[string]string) *corev1.Secret {
+		return &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name, Labels: labels},
+			Type:       corev1.SecretTypeBasicAuth,
+			Data:       map[string][]byte{passwordKey: []byte(password)},
+		}
+	}
+	reader := fake.NewClientBuilder().WithScheme(Scheme()).WithObjects(
+		secret("metallb-system", "bgp", "ours", nil),
+		// A user's Secret with the mirror's name: syncPasswordSecrets leaves
+		// it alone, so frr-k8s resolves the password from it.
+		secret("frr-k8s-system", "frrgen-bgp", "theirs", map[string]string{"owner": "someone-else"}),
+	).Build()
+
+	secrets, err := frrK8sSecretsAfterMirroring(ctx, reader, options, []translate.SecretMirror{{Name: "frrgen-bgp", SourceName: "bgp"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(secrets) != 1 || string(secrets[0].Data[passwordKey]) != "theirs" {
+		t.Fatalf("want only the user's Secret, untouched, got %+v", secrets)
+	}
+}
