@@ -130,7 +130,11 @@ func (r *ClusterReconciler) syncPasswordSecrets(ctx context.Context, translation
 }
 
 func (r *ClusterReconciler) deleteSecret(ctx context.Context, secret *corev1.Secret) error {
-	if err := client.IgnoreNotFound(r.Client.Delete(ctx, secret, client.Preconditions{UID: &secret.UID})); err != nil {
+	err := r.Client.Delete(ctx, secret, client.Preconditions{UID: &secret.UID})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
 		return err
 	}
 	writesTotal.WithLabelValues(kindSecret, verbDelete).Inc()

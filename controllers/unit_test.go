@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
+	dto "github.com/prometheus/client_model/go"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
@@ -122,5 +123,25 @@ func TestSecretsAfterMirroringKeepsSecretsNotOurs(t *testing.T) {
 	}
 	if len(secrets) != 1 || string(secrets[0].Data[passwordKey]) != "theirs" {
 		t.Fatalf("want only the user's Secret, untouched, got %+v", secrets)
+	}
+}
+
+func TestDeleteSecretCountsOnlyActualDeletes(t *testing.T) {
+	ctx := context.Background()
+	r := &ClusterReconciler{Client: fake.NewClientBuilder().WithScheme(Scheme()).Build()}
+	deletes := func() float64 {
+		var m dto.Metric
+		if err := writesTotal.WithLabelValues(kindSecret, verbDelete).Write(&m); err != nil {
+			t.Fatal(err)
+		}
+		return m.GetCounter().GetValue()
+	}
+	before := deletes()
+	gone := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "frr-k8s-system", Name: "frrgen-bgp"}}
+	if err := r.deleteSecret(ctx, gone); err != nil {
+		t.Fatal(err)
+	}
+	if after := deletes(); after != before {
+		t.Fatalf("deleting a Secret that does not exist counted %v writes", after-before)
 	}
 }
