@@ -221,10 +221,20 @@ func writeEffectiveConfigs(stdout, stderr io.Writer, generated []frrv1beta1.FRRC
 			}
 		}
 		configs := []frrv1beta1.FRRConfiguration{ours}
+		taken := false
 		for _, u := range users {
 			if u.Name != ours.Name {
 				configs = append(configs, u)
+			} else {
+				taken = true
 			}
+		}
+		if taken {
+			// The controller never overwrites it, and writes nothing for the node.
+			fmt.Fprintf(stderr, "error: node %s: FRRConfiguration %s/%s exists and is not managed by frrgen (label %s=%s missing); frrgen does not overwrite it\n",
+				node, ours.Namespace, ours.Name, translate.LabelManagedBy, translate.ManagedByValue)
+			conflicts++
+			continue
 		}
 		effective, warnings, conflict := merge.ForNode(configs, nodeLabels, secrets)
 		for _, w := range warnings {

@@ -369,6 +369,19 @@ func TestRenderEffective(t *testing.T) {
 			wantStderr: "conflicts with frr-k8s-system/frrgen-node-a on neighbor 172.30.0.3 (default VRF): password differs (values not shown)",
 		},
 		{
+			name: "a user config with our name is a conflict, as the controller does not overwrite it",
+			user: `apiVersion: frrk8s.metallb.io/v1beta1
+kind: FRRConfiguration
+metadata:
+  name: frrgen-node-a
+  namespace: frr-k8s-system
+spec:
+  nodeSelector: {matchLabels: {kubernetes.io/hostname: elsewhere}}
+`,
+			wantCode:   2,
+			wantStderr: "error: node node-a: FRRConfiguration frr-k8s-system/frrgen-node-a exists and is not managed by frrgen",
+		},
+		{
 			name: "a stale config of ours in the input is replaced by the generated one",
 			user: `apiVersion: frrk8s.metallb.io/v1beta1
 kind: FRRConfiguration
