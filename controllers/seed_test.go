@@ -20,17 +20,7 @@ var _ = Describe("Seed examples", func() {
 		w := newWorld()
 		w.addNode("a", nil)
 		w.addNode("b", nil)
-		w.apply(samples("metallb.io_v1beta1_ipaddresspool_first-pool.yaml", "metallb.io_v1beta1_bgpadvertisement_local.yaml", "metallb.io_v1beta1_bgpadvertisement_external.yaml") + "---\n" + `
-apiVersion: metallb.io/v1beta2
-kind: BGPPeer
-metadata:
-  name: example
-  namespace: metallb-system
-spec:
-  myASN: 64512
-  peerASN: 64512
-  peerAddress: 172.30.0.3
-`)
+		w.apply(samples("metallb.io_v1beta1_ipaddresspool_first-pool.yaml", "metallb.io_v1beta1_bgpadvertisement_local.yaml", "metallb.io_v1beta1_bgpadvertisement_external.yaml", "metallb.io_v1beta2_bgppeer_peer.yaml"))
 		w.addService("web", "198.51.100.10", corev1.ServiceExternalTrafficPolicyCluster, "a")
 		w.start()
 
@@ -241,17 +231,7 @@ spec:
 	It("resolves community aliases (community aliases)", func() {
 		w := newWorld()
 		w.addNode("a", nil)
-		w.apply(samples("metallb.io_v1beta1_ipaddresspool_first-pool.yaml", "metallb.io_v1beta1_community_communities.yaml", "metallb.io_v1beta1_bgpadvertisement_local-community-alias.yaml") + "---\n" + `
-apiVersion: metallb.io/v1beta2
-kind: BGPPeer
-metadata:
-  name: example
-  namespace: metallb-system
-spec:
-  myASN: 64512
-  peerASN: 64512
-  peerAddress: 172.30.0.3
-`)
+		w.apply(samples("metallb.io_v1beta1_ipaddresspool_first-pool.yaml", "metallb.io_v1beta1_community_communities.yaml", "metallb.io_v1beta1_bgpadvertisement_local-community-alias.yaml", "metallb.io_v1beta2_bgppeer_peer.yaml"))
 		w.addService("web", "198.51.100.10", corev1.ServiceExternalTrafficPolicyCluster, "a")
 		w.start()
 
