@@ -89,7 +89,7 @@ func startReloader() (string, error) {
 		return "", err
 	}
 	pidFile := filepath.Join(reloaderDir(), "reloader.pid")
-	return pidFile, os.WriteFile(pidFile, []byte(strconv.Itoa(p.cmd.Process.Pid)), 0o644)
+	return pidFile, os.WriteFile(pidFile, []byte(strconv.Itoa(p.Pid())), 0o644)
 }
 
 // vtysh runs one command against the node's FRR daemons.

@@ -73,7 +73,7 @@ func keys(routes map[string]receivedRoute) []string {
 var _ = Describe("frrgen → frr-k8s → FRR → peer", Label("frrgen"), func() {
 	BeforeEach(func() {
 		Expect(frrgenAvailable).To(BeTrue(), "bin/frrgen has no controller subcommand")
-		Expect(frrgenProc.exited()).To(BeFalse(), "the frrgen controller exited; see %s", frrgenProc.logPath)
+		Expect(frrgenProc.Exited()).To(BeFalse(), "the frrgen controller exited; see %s", frrgenProc.logPath)
 	})
 
 	It("seed example 1: the /32 with localPref and no-advertise, the /24 without; a second service adds its /32 only", func() {

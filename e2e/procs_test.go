@@ -3,13 +3,14 @@ package e2e
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/frrgen/frrgen/internal/procgroup"
 )
 
 // proc is a child process started by the suite in its own process group, so
@@ -17,12 +18,13 @@ import (
 // helpers). Its process-group id is recorded under <workdir>/pids so that
 // `make e2e-clean` can stop it by id if the suite itself was killed.
 type proc struct {
+	*procgroup.Group
 	name    string
-	cmd     *exec.Cmd
 	logPath string
-	done    chan struct{}
-	err     error // valid after done is closed
 }
+
+// procStopGrace is how long a process gets to exit on SIGTERM.
+const procStopGrace = 10 * time.Second
 
 var (
 	procsMu sync.Mutex
@@ -33,59 +35,21 @@ var (
 // stdout and stderr to <workdir>/logs/<name>.log.
 func startProc(name string, env []string, argv ...string) (*proc, error) {
 	logPath := filepath.Join(workDir, "logs", name+".log")
-	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	g, err := procgroup.Start(logPath, env, argv...)
 	if err != nil {
-		return nil, err
-	}
-	defer logFile.Close()
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdout = logFile
-	cmd.Stderr = logFile
-	// Setpgid: stop the whole group. Pdeathsig: a backstop if the suite
-	// process dies without running its cleanup (setuid daemons drop it; those
-	// are found again through their pid files).
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	p := &proc{name: name, cmd: cmd, logPath: logPath, done: make(chan struct{})}
-	recordPid(name, cmd.Process.Pid)
-	go func() {
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
+	p := &proc{Group: g, name: name, logPath: logPath}
+	recordPid(name, g.Pid())
 	procsMu.Lock()
 	procs = append(procs, p)
 	procsMu.Unlock()
 	return p, nil
 }
 
-func (p *proc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// stop sends SIGTERM to the process group, then SIGKILL after a grace period,
-// and waits for the process to be reaped.
+// stop ends the process group and forgets its pid file.
 func (p *proc) stop() {
-	if p.exited() {
-		killGroup(p.cmd.Process.Pid, syscall.SIGKILL) // stray group members
-		forgetPid(p.name)
-		return
-	}
-	killGroup(p.cmd.Process.Pid, syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-		killGroup(p.cmd.Process.Pid, syscall.SIGKILL)
-		<-p.done
-	}
-	killGroup(p.cmd.Process.Pid, syscall.SIGKILL)
+	p.Stop(procStopGrace)
 	forgetPid(p.name)
 }
 
@@ -97,12 +61,6 @@ func stopAllProcs() {
 	procsMu.Unlock()
 	for i := len(list) - 1; i >= 0; i-- {
 		list[i].stop()
-	}
-}
-
-func killGroup(pgid int, sig syscall.Signal) {
-	if pgid > 1 {
-		_ = syscall.Kill(-pgid, sig)
 	}
 }
 

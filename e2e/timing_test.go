@@ -21,7 +21,7 @@ const timingRounds = 10
 var _ = Describe("timing", Label("frrgen", "timing"), func() {
 	BeforeEach(func() {
 		Expect(frrgenAvailable).To(BeTrue(), "bin/frrgen has no controller subcommand")
-		Expect(frrgenProc.exited()).To(BeFalse(), "the frrgen controller exited; see %s", frrgenProc.logPath)
+		Expect(frrgenProc.Exited()).To(BeFalse(), "the frrgen controller exited; see %s", frrgenProc.logPath)
 	})
 
 	It("prints the time from creating a Service to the route at the peer, and from deleting it to the withdrawal", func() {

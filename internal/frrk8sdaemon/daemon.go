@@ -24,12 +24,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -40,6 +38,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/frrgen/frrgen/internal/procgroup"
 	"github.com/frrgen/frrgen/internal/testenv"
 )
 
@@ -51,6 +50,8 @@ const (
 	// the wait for frr.conf after a "success" (the debounce is 3 s).
 	verdictTimeout = 90 * time.Second
 	renderTimeout  = 60 * time.Second
+	// daemonStopGrace is how long a daemon gets to exit on SIGTERM.
+	daemonStopGrace = 5 * time.Second
 )
 
 // Case is one daemon run: a Node and the objects its daemon reads.
@@ -227,7 +228,7 @@ func (r *Runner) Run(tc Case) (o Outcome) {
 	}
 	confPath := filepath.Join(dir, "frr.conf")
 	logPath := filepath.Join(dir, "daemon.log")
-	p, err := startGroup(logPath, []string{"FRR_CONFIG_FILE=" + confPath, "FRR_RELOADER_PID_FILE=" + r.reloaderPidFile},
+	p, err := procgroup.Start(logPath, []string{"FRR_CONFIG_FILE=" + confPath, "FRR_RELOADER_PID_FILE=" + r.reloaderPidFile},
 		r.daemon, "--node-name", name, "--namespace", name, "--kubeconfig", r.kubeconfig,
 		"--metrics-bind-address", "0")
 	if err != nil {
@@ -235,7 +236,7 @@ func (r *Runner) Run(tc Case) (o Outcome) {
 		return o
 	}
 	defer func() {
-		p.stop()
+		p.Stop(daemonStopGrace)
 		if o.Err != nil || o.Verdict != "success" {
 			o.Log = tail(logPath, 30)
 		}
@@ -253,8 +254,8 @@ func (r *Runner) Run(tc Case) (o Outcome) {
 			o.Err = fmt.Errorf("reading FRRNodeState %s: %w", name, err)
 			return o
 		}
-		if p.exited() {
-			o.Err = fmt.Errorf("the daemon exited before reporting a conversion result: %v", p.err)
+		if p.Exited() {
+			o.Err = fmt.Errorf("the daemon exited before reporting a conversion result: %v", p.Err())
 			return o
 		}
 		if time.Now().After(deadline) {
@@ -299,58 +300,6 @@ func (r *Runner) Run(tc Case) (o Outcome) {
 	return o
 }
 
-// group is a child process running in its own process group.
-type group struct {
-	cmd  *exec.Cmd
-	done chan struct{}
-	err  error
-}
-
-func startGroup(logPath string, env []string, argv ...string) (*group, error) {
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return nil, err
-	}
-	defer logFile.Close()
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	// Pdeathsig: the kernel kills the child if the test binary dies without
-	// running its cleanups.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting %s: %w", argv[0], err)
-	}
-	g := &group{cmd: cmd, done: make(chan struct{})}
-	go func() {
-		g.err = cmd.Wait()
-		close(g.done)
-	}()
-	return g, nil
-}
-
-func (g *group) exited() bool {
-	select {
-	case <-g.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// stop sends SIGTERM to the group, SIGKILL after 5 s, and reaps the process.
-func (g *group) stop() {
-	pgid := g.cmd.Process.Pid
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
-	select {
-	case <-g.done:
-	case <-time.After(5 * time.Second):
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		<-g.done
-	}
-	_ = syscall.Kill(-pgid, syscall.SIGKILL) // anything left in the group
-}
-
 // startReloader starts a stand-in for frr-k8s's reloader sidecar: a process
 // that survives SIGHUP, whose pid the daemons signal after writing frr.conf.
 // It is a single process (sleep ignoring HUP, inherited across exec), so
@@ -359,14 +308,14 @@ func (g *group) stop() {
 // Atoi).
 func startReloader(t testing.TB, work string) string {
 	t.Helper()
-	g, err := startGroup(filepath.Join(work, "reloader.log"), nil,
+	g, err := procgroup.Start(filepath.Join(work, "reloader.log"), nil,
 		"bash", "-c", `trap "" HUP; exec sleep infinity`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(g.stop)
+	t.Cleanup(func() { g.Stop(daemonStopGrace) })
 	pidFile := filepath.Join(work, "reloader.pid")
-	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(g.cmd.Process.Pid)), 0o644); err != nil {
+	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(g.Pid())), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return pidFile
