@@ -49,20 +49,21 @@ func (r *ClusterReconciler) Reconcile(ctx context.Context, _ ctrl.Request) (ctrl
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	var conflicts peerConflicts
-	if translation.Valid {
-		// Fail static: with invalid input, mirrors are neither added nor removed.
-		if err := r.syncPasswordSecrets(ctx, translation); err != nil {
-			return ctrl.Result{}, err
-		}
-		if conflicts, err = r.findConflicts(ctx, translation); err != nil {
-			return ctrl.Result{}, err
-		}
+	// The mirrors the held nodes' configurations use stay wanted (see
+	// translate.Result.PasswordSecrets), so syncing never breaks them.
+	if err := r.syncPasswordSecrets(ctx, translation); err != nil {
+		return ctrl.Result{}, err
+	}
+	conflicts, err := r.findConflicts(ctx, translation)
+	if err != nil {
+		return ctrl.Result{}, err
 	}
 	if err := r.updateStatuses(ctx, translation, conflicts); err != nil {
 		return ctrl.Result{}, err
 	}
-	if translation.Valid {
+	// While a node is held, what it announces is its last good
+	// configuration's, which this translation does not describe.
+	if len(translation.Held) == 0 {
 		if err := r.announceServices(ctx, translation); err != nil {
 			return ctrl.Result{}, err
 		}
@@ -257,9 +258,10 @@ func (r *ClusterReconciler) updateStatuses(ctx context.Context, translation *Tra
 		peer := &peers.Items[i]
 		err := r.patchStatus(ctx, peer, func(obj client.Object) bool {
 			p := obj.(*metallbv1beta2.BGPPeer)
-			changed := r.setValid(p, &p.Status.Conditions, diagnosticOf("BGPPeer", p))
-			if !translation.Valid {
-				return changed // counts and conflicts stay as they were: the configs are stale
+			diagnostic := diagnosticOf(translate.KindBGPPeer, p)
+			changed := r.setValid(p, &p.Status.Conditions, diagnostic)
+			if diagnostic == nil || len(diagnostic.Problems) > 0 {
+				return changed // counts and conflicts stay as they were: its nodes are held
 			}
 			changed = meta.SetStatusCondition(&p.Status.Conditions, conflictCondition(conflicts[p.Name], p.Generation)) || changed
 			configured := int32(len(peerSummaries[p.Name].Nodes) - len(conflicts[p.Name]))
@@ -284,8 +286,9 @@ func (r *ClusterReconciler) updateStatuses(ctx context.Context, translation *Tra
 	for i := range advertisements.Items {
 		err := r.patchStatus(ctx, &advertisements.Items[i], func(obj client.Object) bool {
 			ad := obj.(*metallbv1beta1.BGPAdvertisement)
-			changed := r.setValid(ad, &ad.Status.Conditions, diagnosticOf("BGPAdvertisement", ad))
-			if !translation.Valid {
+			diagnostic := diagnosticOf(translate.KindBGPAdvertisement, ad)
+			changed := r.setValid(ad, &ad.Status.Conditions, diagnostic)
+			if diagnostic == nil || len(diagnostic.Problems) > 0 {
 				return changed
 			}
 			s := adSummaries[ad.Name]
@@ -328,11 +331,11 @@ func (r *ClusterReconciler) updateStatuses(ctx context.Context, translation *Tra
 		err := r.patchStatus(ctx, obj, func(obj client.Object) bool {
 			switch o := obj.(type) {
 			case *metallbv1beta1.IPAddressPool:
-				return r.setValid(o, &o.Status.Conditions, diagnosticOf("IPAddressPool", o))
+				return r.setValid(o, &o.Status.Conditions, diagnosticOf(translate.KindIPAddressPool, o))
 			case *metallbv1beta1.Community:
-				return r.setValid(o, &o.Status.Conditions, diagnosticOf("Community", o))
+				return r.setValid(o, &o.Status.Conditions, diagnosticOf(translate.KindCommunity, o))
 			case *metallbv1beta1.BFDProfile:
-				return r.setValid(o, &o.Status.Conditions, diagnosticOf("BFDProfile", o))
+				return r.setValid(o, &o.Status.Conditions, diagnosticOf(translate.KindBFDProfile, o))
 			}
 			return false
 		})
@@ -372,8 +375,7 @@ func (r *ClusterReconciler) setValid(obj client.Object, conditions *[]metav1.Con
 		return false
 	}
 	if becameInvalid {
-		r.Recorder.Eventf(obj, nil, corev1.EventTypeWarning, metallbv1beta1.ReasonInvalid, "Translate",
-			"%s; every node keeps its last good configuration", condition.Message)
+		r.Recorder.Eventf(obj, nil, corev1.EventTypeWarning, metallbv1beta1.ReasonInvalid, "Translate", "%s", condition.Message)
 	}
 	return true
 }
@@ -381,7 +383,7 @@ func (r *ClusterReconciler) setValid(obj client.Object, conditions *[]metav1.Con
 func validCondition(d *translate.ObjectDiagnostic) metav1.Condition {
 	c := metav1.Condition{Type: metallbv1beta1.ConditionValid, ObservedGeneration: d.Generation}
 	if len(d.Problems) > 0 {
-		c.Status, c.Reason, c.Message = metav1.ConditionFalse, metallbv1beta1.ReasonInvalid, joinMessages(d.Problems)
+		c.Status, c.Reason, c.Message = metav1.ConditionFalse, metallbv1beta1.ReasonInvalid, joinMessages(d.Problems)+". "+heldSentence(d.HeldNodes)
 		return c
 	}
 	c.Status, c.Reason, c.Message = metav1.ConditionTrue, metallbv1beta1.ReasonValid, "The object is valid."
@@ -389,6 +391,15 @@ func validCondition(d *translate.ObjectDiagnostic) metav1.Condition {
 		c.Message += " Warnings: " + joinMessages(d.Warnings)
 	}
 	return c
+}
+
+// heldSentence tells which nodes keep their last good configuration
+// because of an invalid object.
+func heldSentence(nodes []string) string {
+	if len(nodes) == 0 {
+		return "It could change no node's configuration, so no node is held."
+	}
+	return fmt.Sprintf("%d node(s) keep their last good configuration until it is fixed: %s.", len(nodes), listSome(nodes))
 }
 
 func joinMessages(problems []translate.Problem) string {

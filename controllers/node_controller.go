@@ -81,10 +81,10 @@ func (r *NodeReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 	if err := r.Client.List(ctx, &stored, client.InNamespace(r.Options.FRRK8sNamespace), client.MatchingFields{nodeIndex: node}); err != nil {
 		return ctrl.Result{}, err
 	}
-	if !translation.Valid {
-		// Fail static: the node keeps what it has; the cluster reconciler
-		// reports the invalid objects. A node without a configuration of
-		// ours (not a speaker) keeps nothing, so it is not stale.
+	if translation.HeldBy(node) != nil {
+		// Fail static: an invalid object could change this node, so it
+		// keeps what it has; the cluster reconciler reports the object. A
+		// node without a configuration of ours keeps nothing: not stale.
 		if len(stored.Items) > 0 {
 			staleConfig.WithLabelValues(node).Set(1)
 		}

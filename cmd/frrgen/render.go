@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
 	"github.com/spf13/cobra"
@@ -32,8 +33,11 @@ func newRenderCommand() *cobra.Command {
 		Long: `render reads MetalLB objects, Nodes, Services, EndpointSlices and Secrets from
 YAML files (no cluster needed) and prints one FRRConfiguration per speaker node,
 sorted by node, exactly as the controller would write them. Problems in the
-input are printed on standard error; the exit status is 1 when the input is
-invalid.`,
+input are printed on standard error. An invalid object holds the nodes whose
+configuration it could change: those are not printed (the controller keeps
+their last good configuration), every other node is. The exit status is 0
+when no node is held, even if some object is invalid, and 1 when a node is
+held.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runRender(f, cmd.OutOrStdout(), cmd.ErrOrStderr())
@@ -64,28 +68,45 @@ func runRender(f *renderFlags, stdout, stderr io.Writer) error {
 	objs.DefaultNamespaces(f.namespace, f.frrk8sNamespace)
 	result := translate.Build(objs.Snapshot(), opts)
 	printDiagnostics(stderr, result)
-	if !result.Valid {
-		return &exitError{code: 1, err: fmt.Errorf("the configuration is invalid; no FRRConfiguration rendered")}
-	}
 	configs := result.Configs
 	if f.node != "" {
-		configs, err = selectNode(configs, f.node, objs)
+		configs, err = selectNode(configs, f.node, objs, &result)
 		if err != nil {
 			return err
 		}
 	}
 	if f.effective {
-		return writeEffectiveConfigs(stdout, stderr, configs, result, objs, opts, f.output)
+		err = writeEffectiveConfigs(stdout, stderr, configs, result, objs, opts, f.output)
+	} else {
+		err = manifest.Write(stdout, configs, f.output)
 	}
-	return manifest.Write(stdout, configs, f.output)
+	if err != nil {
+		return err
+	}
+	return heldError(result.Held)
+}
+
+// heldError is the exit status 1 for held nodes, naming them.
+func heldError(held []translate.HeldNode) error {
+	if len(held) == 0 {
+		return nil
+	}
+	nodes := make([]string, len(held))
+	for i, h := range held {
+		nodes[i] = h.Node
+	}
+	return &exitError{code: 1, err: fmt.Errorf("%d node(s) held by invalid objects, not rendered: %s", len(held), strings.Join(nodes, ", "))}
 }
 
 // selectNode keeps the configuration of one node, or explains its absence.
-func selectNode(configs []frrv1beta1.FRRConfiguration, node string, objs *manifest.Objects) ([]frrv1beta1.FRRConfiguration, error) {
+func selectNode(configs []frrv1beta1.FRRConfiguration, node string, objs *manifest.Objects, result *translate.Result) ([]frrv1beta1.FRRConfiguration, error) {
 	for _, c := range configs {
 		if c.Annotations[translate.AnnotationNode] == node {
 			return []frrv1beta1.FRRConfiguration{c}, nil
 		}
+	}
+	if result.HeldBy(node) != nil {
+		return nil, heldError([]translate.HeldNode{{Node: node}})
 	}
 	if !slices.ContainsFunc(objs.Nodes, func(n corev1.Node) bool { return n.Name == node }) {
 		return nil, &exitError{code: 1, err: fmt.Errorf("node %q is not in the input", node)}
@@ -101,5 +122,12 @@ func printDiagnostics(w io.Writer, r translate.Result) {
 		for _, p := range od.Warnings {
 			fmt.Fprintln(w, "warning:", p.Message)
 		}
+	}
+	for _, h := range r.Held {
+		refs := make([]string, len(h.By))
+		for i, ref := range h.By {
+			refs[i] = ref.String()
+		}
+		fmt.Fprintf(w, "held: node %s keeps its last good configuration (not rendered) until these are fixed: %s\n", h.Node, strings.Join(refs, ", "))
 	}
 }

@@ -105,11 +105,57 @@ func TestRenderNodeNotSpeaker(t *testing.T) {
 func TestRenderInvalidInput(t *testing.T) {
 	out, stderr, code := render(t, "-f", filepath.Join(casesDir, "invalid-community-alias-typo", "input.yaml"))
 	if code != 1 || out != "" {
-		t.Errorf("exit %d, stdout %q; want 1 and nothing", code, out)
+		t.Errorf("exit %d, stdout %q; want 1 and nothing (the only node is held)", code, out)
 	}
-	want := `error: BGPAdvertisement metallb-system/local: spec.communities[0]: unknown community alias "vpn-onl"`
-	if !strings.Contains(stderr, want) {
-		t.Errorf("stderr lacks %q:\n%s", want, stderr)
+	for _, want := range []string{
+		`error: BGPAdvertisement metallb-system/local: spec.communities[0]: unknown community alias "vpn-onl"`,
+		`held: node node-a keeps its last good configuration (not rendered) until these are fixed: BGPAdvertisement metallb-system/local`,
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+}
+
+// TestRenderHoldsOnlyAffectedNodes: an invalid object on one node of three
+// leaves the other two rendered; an invalid object that selects no node
+// holds nothing and render exits 0.
+func TestRenderHoldsOnlyAffectedNodes(t *testing.T) {
+	in := filepath.Join(casesDir, "invalid-peer-holds-one-rack", "input.yaml")
+	out, stderr, code := render(t, "-f", in)
+	if code != 1 || !strings.Contains(stderr, "1 node(s) held by invalid objects, not rendered: node-c") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+	for node, want := range map[string]bool{"node-a": true, "node-b": true, "node-c": false} {
+		if got := strings.Contains(out, "frrgen.io/node: "+node+"\n"); got != want {
+			t.Errorf("node %s rendered = %v, want %v", node, got, want)
+		}
+	}
+	if _, stderr, code := render(t, "-f", in, "--node", "node-c"); code != 1 || !strings.Contains(stderr, "not rendered: node-c") {
+		t.Errorf("--node node-c: exit %d, stderr:\n%s", code, stderr)
+	}
+
+	// Without tor-c, only spine-new is invalid, and it selects no node.
+	raw, err := os.ReadFile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, doc := range strings.Split(string(raw), "\n---\n") {
+		if !strings.Contains(doc, "name: tor-c\n") {
+			kept = append(kept, doc)
+		}
+	}
+	f := filepath.Join(t.TempDir(), "input.yaml")
+	if err := os.WriteFile(f, []byte(strings.Join(kept, "\n---\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, code = render(t, "-f", f)
+	if code != 0 || strings.Contains(stderr, "held") || !strings.Contains(stderr, `error: BGPPeer metallb-system/spine-new`) {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if n := strings.Count(out, "kind: FRRConfiguration"); n != 3 {
+		t.Errorf("%d configurations rendered, want 3", n)
 	}
 }
 

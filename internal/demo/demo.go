@@ -293,7 +293,7 @@ func showMistakeAndFix(ctx context.Context, c client.Client, out io.Writer, befo
 		return err
 	}
 	if sameSpecs(before, after) {
-		say("FRRConfigurations: unchanged — every node keeps its last good configuration")
+		say("FRRConfigurations: unchanged — the nodes it could change keep their last good configuration")
 	} else {
 		say("FRRConfigurations: CHANGED (unexpected: invalid input must not reach the nodes)")
 	}

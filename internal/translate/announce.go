@@ -146,7 +146,7 @@ func (b *builder) planService(s *corev1.Service, sp *servicePlan) {
 	svcLabels := labels.Set(s.Labels)
 	start = len(b.adArena)
 	for _, ad := range sp.pool.ads {
-		if !matchesAny(ad.serviceSelectors, svcLabels) {
+		if ad.invalid || !matchesAny(ad.serviceSelectors, svcLabels) {
 			continue
 		}
 		sa := serviceAd{ad: ad, from: int32(len(b.prefixRefs))}

@@ -43,6 +43,16 @@ type builder struct {
 	endpoints   map[types.NamespacedName]*endpointInfo
 	adConflicts adPairConflict
 
+	// The parsed objects by reference, and which nodes each invalid object
+	// holds (see hold.go).
+	peerByRef map[ObjectRef]*peer
+	adByRef   map[ObjectRef]*advertisement
+	poolByRef map[ObjectRef]*pool
+	aliasesOf map[ObjectRef][]string // alias names of each Community
+	bfdRefs   map[ObjectRef]bool
+	holds     map[ObjectRef][]string
+	heldBy    map[string][]ObjectRef
+
 	// Every distinct prefix gets an ID; after planning, IDs are renumbered in
 	// output order so that sorting IDs sorts prefixes.
 	prefixID   map[netip.Prefix]int32
@@ -65,11 +75,10 @@ type builder struct {
 // Build computes the desired FRRConfiguration of every speaker node and the
 // verdict on every input object. See types.go for the contract.
 func Build(s Snapshot, o Options) Result {
-	b := &builder{opts: o, diag: newDiagnostics()}
+	b := &builder{opts: o, diag: newDiagnostics(), holds: map[ObjectRef][]string{}, heldBy: map[string][]ObjectRef{}}
 	b.parse(s)
-	if !b.diag.valid() {
-		return Result{Objects: b.diag.sorted()}
-	}
+	b.excludeInvalid()
+	b.holdNodesOfInvalid()
 
 	plans := b.planServices(handledServices(b.services, o))
 	b.numberPrefixes()
@@ -80,28 +89,46 @@ func Build(s Snapshot, o Options) Result {
 		announcements[i] = ServiceAnnouncement{Service: sp.key, IPs: sp.ips, Reason: sp.reason}
 	}
 	var configs []frrv1beta1.FRRConfiguration
+	for _, n := range b.nodes {
+		if n.speaker && !b.isHeld(n.name) {
+			configs = append(configs, b.desiredConfigForNode(n, plans, announcements))
+		}
+	}
+	// Building may find more problems (a prefix that would get two
+	// localPrefs); the nodes those objects hold are dropped again.
+	b.holdNodesOfInvalid()
+	configs = slices.DeleteFunc(configs, func(c frrv1beta1.FRRConfiguration) bool { return b.isHeld(c.Annotations[AnnotationNode]) })
+	for i := range announcements {
+		b.forgetHeldNodes(&announcements[i])
+		summariseReasons(&announcements[i])
+	}
+
+	r := Result{Configs: configs, Valid: b.diag.valid(), Held: b.heldNodes(), Objects: b.diag.sorted(), Services: announcements}
+	for i := range r.Objects {
+		if nodes := b.holds[r.Objects[i].Ref]; len(nodes) > 0 {
+			r.Objects[i].HeldNodes = nodes
+		}
+	}
 	peerNodes := map[string][]string{}
+	peerHeld := map[string]bool{}
 	for _, n := range b.nodes {
 		if !n.speaker {
 			continue
 		}
-		configs = append(configs, b.desiredConfigForNode(n, plans, announcements))
-		for _, p := range n.peers {
-			peerNodes[p.ref.Name] = append(peerNodes[p.ref.Name], n.name)
+		for _, p := range n.allPeers {
+			if b.isHeld(n.name) {
+				peerHeld[p.ref.Name] = true
+			} else if !p.invalid {
+				peerNodes[p.ref.Name] = append(peerNodes[p.ref.Name], n.name)
+			}
 		}
 	}
-	if !b.diag.valid() { // a prefix that would get two localPrefs
-		return Result{Objects: b.diag.sorted()}
-	}
-	for i := range announcements {
-		summariseReasons(&announcements[i])
-	}
-
-	r := Result{Configs: configs, Valid: true, Objects: b.diag.sorted(), Services: announcements}
 	mirrors := map[string]SecretMirror{}
 	for _, p := range b.peers {
 		r.Peers = append(r.Peers, PeerSummary{Name: p.ref.Name, Nodes: peerNodes[p.ref.Name]})
-		if p.mirroredSecret.Name != "" && len(peerNodes[p.ref.Name]) > 0 {
+		// A held node's last good configuration may reference the mirror:
+		// it stays wanted while the peer selects such a node.
+		if p.mirroredSecret.Name != "" && (len(peerNodes[p.ref.Name]) > 0 || peerHeld[p.ref.Name]) {
 			mirrors[p.mirroredSecret.Name] = p.mirroredSecret
 		}
 	}
@@ -138,6 +165,7 @@ func (b *builder) parse(s Snapshot) {
 	}
 	b.ads = parseAdvertisements(d, adObjs, pools, aliases, peerExists)
 	b.nodes = b.parseNodes(nodes)
+	b.indexObjects(pools, communityObjs, bfdObjs)
 
 	b.ranges = checkPoolOverlaps(d, pools)
 	checkAggregation(d, b.ads)
@@ -147,6 +175,35 @@ func (b *builder) parse(s Snapshot) {
 	checkPeersSharingNodes(d, b.nodes, b.peers)
 	b.endpoints = indexEndpoints(s.EndpointSlices)
 	b.numberCommunities()
+}
+
+// indexObjects fills the by-reference tables that decide which nodes an
+// invalid object holds.
+func (b *builder) indexObjects(pools []*pool, communities []*metallbv1beta1.Community, bfd []*metallbv1beta1.BFDProfile) {
+	b.peerByRef = make(map[ObjectRef]*peer, len(b.peers))
+	for _, p := range b.peers {
+		b.peerByRef[p.ref] = p
+	}
+	b.adByRef = make(map[ObjectRef]*advertisement, len(b.ads))
+	for _, a := range b.ads {
+		b.adByRef[a.ref] = a
+	}
+	b.poolByRef = make(map[ObjectRef]*pool, len(pools))
+	for _, p := range pools {
+		b.poolByRef[p.ref] = p
+	}
+	b.aliasesOf = make(map[ObjectRef][]string, len(communities))
+	for _, c := range communities {
+		names := []string{}
+		for _, alias := range c.Spec.Communities {
+			names = append(names, alias.Name)
+		}
+		b.aliasesOf[refOf(KindCommunity, &c.ObjectMeta)] = names
+	}
+	b.bfdRefs = make(map[ObjectRef]bool, len(bfd))
+	for _, p := range bfd {
+		b.bfdRefs[refOf(KindBFDProfile, &p.ObjectMeta)] = true
+	}
 }
 
 func (b *builder) parseNodes(in []*corev1.Node) []*nodeInfo {
@@ -287,7 +344,7 @@ func (b *builder) desiredConfigForNode(n *nodeInfo, plans []servicePlan, announc
 	adOnNode := make([]bool, len(b.ads))
 	adTargets := make([][]int, len(b.ads))
 	for _, a := range b.ads {
-		adOnNode[a.index] = matchesAny(a.nodeSelectors, n.labels)
+		adOnNode[a.index] = !a.invalid && matchesAny(a.nodeSelectors, n.labels)
 		for i := range neighbors {
 			if a.targetsPeer(neighbors[i].peer.ref.Name) {
 				adTargets[a.index] = append(adTargets[a.index], i)
@@ -475,6 +532,20 @@ func bfdProfile(p *metallbv1beta1.BFDProfile) frrv1beta1.BFDProfile {
 		EchoMode:         &echo,
 		PassiveMode:      &passive,
 		MinimumTTL:       copyOf(s.MinimumTTL),
+	}
+}
+
+// forgetHeldNodes removes the held nodes from an announcement: what they
+// announce is their last good configuration's business, not this build's.
+func (b *builder) forgetHeldNodes(a *ServiceAnnouncement) {
+	if len(b.heldBy) == 0 {
+		return
+	}
+	a.Nodes = slices.DeleteFunc(a.Nodes, b.isHeld)
+	for node := range a.NotAnnounced {
+		if b.isHeld(node) {
+			delete(a.NotAnnounced, node)
+		}
 	}
 }
 

@@ -87,6 +87,7 @@ func FuzzBuild(f *testing.F) {
 		snap := objs.Snapshot()
 		r := translate.Build(snap, o)
 		checkFRRK8sRules(t, r)
+		checkBlastRadius(t, snap, o, r)
 		again := translate.Build(shuffled(snap, rand.New(rand.NewPCG(seed, seed))), o)
 		if a, b := renderGolden(t, r), renderGolden(t, again); !bytes.Equal(a, b) {
 			t.Fatalf("output depends on input order:\n%s", cmp.Diff(string(a), string(b)))

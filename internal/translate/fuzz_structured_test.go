@@ -152,6 +152,7 @@ func FuzzBuildStructured(f *testing.F) {
 		s := snapshotFromBytes(data)
 		r := translate.Build(s, o)
 		checkFRRK8sRules(t, r)
+		checkBlastRadius(t, s, o, r)
 		again := translate.Build(shuffled(s, rand.New(rand.NewPCG(uint64(len(data)), 7))), o)
 		if a, b := renderGolden(t, r), renderGolden(t, again); !bytes.Equal(a, b) {
 			t.Fatalf("output depends on input order:\n%s", cmp.Diff(string(a), string(b)))

@@ -78,6 +78,9 @@ func renderGolden(t testing.TB, r translate.Result) []byte {
 			fmt.Fprintf(&b, "# warning: %s\n", p.Message)
 		}
 	}
+	for _, h := range r.Held {
+		fmt.Fprintf(&b, "# held: node %s keeps its last good configuration, because of %v\n", h.Node, h.By)
+	}
 	for _, s := range r.Services {
 		fmt.Fprintf(&b, "# service %s %v: announced from %v", s.Service, s.IPs, s.Nodes)
 		if s.Reason != "" {
@@ -144,6 +147,7 @@ func TestGolden(t *testing.T) {
 				t.Errorf("Valid = %v; cases named *invalid* must be invalid, all others valid", r.Valid)
 			}
 			checkFRRK8sRules(t, r)
+			checkBlastRadius(t, objs.Snapshot(), o, r)
 			checkNoSecretLeaks(t, objs, got)
 			checkMergesWithUserConfigs(t, objs, r)
 		})

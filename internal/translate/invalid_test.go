@@ -348,9 +348,10 @@ func TestInvalidConfigurations(t *testing.T) {
 			}
 			tc.break_(&s)
 			r := translate.Build(s, testOptions())
-			if r.Valid || r.Configs != nil {
-				t.Fatalf("Valid = %v with %d configs; want invalid and no configs", r.Valid, len(r.Configs))
+			if r.Valid {
+				t.Fatalf("Valid = true; want invalid")
 			}
+			checkBlastRadius(t, s, testOptions(), r)
 			got := problems(r)
 			for _, want := range tc.want {
 				if !containsSubstring(got, want) {

@@ -27,8 +27,10 @@ type nodeInfo struct {
 	speaker            bool
 	networkUnavailable bool
 	excluded           bool // labelled exclude-from-external-load-balancers
-	// peers selecting this node, by name.
-	peers []*peer
+	// peers are the valid peers selecting this node, by name; allPeers
+	// includes the invalid ones (they decide which nodes are held).
+	peers    []*peer
+	allPeers []*peer
 }
 
 // hostname is the value frr-k8s matches our nodeSelector against: the node's
@@ -69,6 +71,12 @@ type advertisement struct {
 	nodeSelectors    []labels.Selector
 	serviceSelectors []labels.Selector
 	peerNames        map[string]bool // nil: every peer
+	// communityNames are spec.communities as written (aliases or values).
+	communityNames []string
+	// nodeSelectorsBroken: some nodeSelector could not be parsed, so which
+	// nodes the advertisement is meant for is unknown.
+	nodeSelectorsBroken bool
+	invalid             bool
 }
 
 func (a *advertisement) aggLength(f family) int {
@@ -93,6 +101,9 @@ type peer struct {
 	bfd      *metallbv1beta1.BFDProfile
 	// mirroredSecret is the Secret this peer's neighbor references, "" if none.
 	mirroredSecret SecretMirror
+	// nodeSelectorsBroken: some nodeSelector could not be parsed.
+	nodeSelectorsBroken bool
+	invalid             bool
 }
 
 const (
@@ -368,6 +379,9 @@ func parseAdvertisements(d *diagnostics, in []*metallbv1beta1.BGPAdvertisement, 
 			d.problem(a.ref, "spec.serviceSelectors", "", "serviceSelectors can only be used with the default aggregation lengths (32 and 128), but aggregationLength is %d and aggregationLengthV6 is %d", a.agg4, a.agg6)
 		}
 		a.communities = resolveCommunities(d, a.ref, s.Communities, aliases)
+		for _, c := range s.Communities {
+			a.communityNames = append(a.communityNames, string(c))
+		}
 
 		seenPool := map[string]bool{}
 		for i, name := range s.IPAddressPools {
@@ -394,7 +408,9 @@ func parseAdvertisements(d *diagnostics, in []*metallbv1beta1.BGPAdvertisement, 
 			}
 		}
 		slices.SortFunc(a.pools, func(x, y *pool) int { return cmp.Compare(x.ref.Name, y.ref.Name) })
-		a.nodeSelectors, _ = parseSelectors(d, a.ref, "spec.nodeSelectors", s.NodeSelectors)
+		var ok bool
+		a.nodeSelectors, ok = parseSelectors(d, a.ref, "spec.nodeSelectors", s.NodeSelectors)
+		a.nodeSelectorsBroken = !ok
 		a.serviceSelectors, _ = parseSelectors(d, a.ref, "spec.serviceSelectors", s.ServiceSelectors)
 		if len(s.Peers) > 0 {
 			a.peerNames = map[string]bool{}
@@ -580,7 +596,9 @@ func parsePeers(d *diagnostics, o Options, in []*metallbv1beta2.BGPPeer, bfd map
 				bad("spec.bfdProfile", s.BFDProfile, "there is no BFDProfile %q in namespace %s", s.BFDProfile, obj.Namespace)
 			}
 		}
-		p.nodeSelectors, _ = parseSelectors(d, p.ref, "spec.nodeSelectors", s.NodeSelectors)
+		var ok bool
+		p.nodeSelectors, ok = parseSelectors(d, p.ref, "spec.nodeSelectors", s.NodeSelectors)
+		p.nodeSelectorsBroken = !ok
 		out = append(out, p)
 	}
 	return out

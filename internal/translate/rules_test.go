@@ -19,9 +19,6 @@ import (
 // shape frrgen promises (explicit modes, sorted output).
 func checkFRRK8sRules(t testing.TB, r translate.Result) {
 	t.Helper()
-	if !r.Valid && r.Configs != nil {
-		t.Errorf("invalid result carries %d configs; it must carry none", len(r.Configs))
-	}
 	for i := range r.Configs {
 		for _, err := range frrK8sRuleViolations(&r.Configs[i]) {
 			t.Errorf("%s: %v", r.Configs[i].Name, err)

@@ -4,6 +4,9 @@
 package translate
 
 import (
+	"cmp"
+	"slices"
+
 	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -62,14 +65,18 @@ type Options struct {
 
 // Result is the outcome of Build.
 type Result struct {
-	// Configs holds the desired FRRConfiguration of every speaker node, sorted
-	// by node name. It is nil when Valid is false: the caller must keep the
-	// configurations it has.
+	// Configs holds the desired FRRConfiguration of every speaker node that
+	// is not held, sorted by node name.
 	Configs []frrv1beta1.FRRConfiguration
+	// Held lists, sorted by node, the speaker nodes whose configuration an
+	// invalid object could change. The caller must keep the configuration
+	// each of them has (fail static); every other node converges.
+	Held []HeldNode
 	// PasswordSecrets are the Secrets to mirror into FRRK8sNamespace so that
 	// frr-k8s can read them, sorted by Name.
 	PasswordSecrets []SecretMirror
-	// Valid is false when any input object has an error.
+	// Valid is false when any input object has an error; the nodes such an
+	// object could affect are in Held.
 	Valid bool
 	// Objects has one entry per input object (valid or not), sorted by Ref.
 	Objects []ObjectDiagnostic
@@ -80,6 +87,24 @@ type Result struct {
 	Peers []PeerSummary
 	// Advertisements summarises each BGPAdvertisement, sorted by name.
 	Advertisements []AdvertisementSummary
+}
+
+// HeldNode is a speaker node that keeps its last good configuration.
+type HeldNode struct {
+	Node string
+	// By are the invalid objects that could change the node's configuration,
+	// sorted.
+	By []ObjectRef
+}
+
+// HeldBy returns the invalid objects holding node, or nil when the node is
+// not held.
+func (r *Result) HeldBy(node string) []ObjectRef {
+	i, found := slices.BinarySearchFunc(r.Held, node, func(h HeldNode, node string) int { return cmp.Compare(h.Node, node) })
+	if !found {
+		return nil
+	}
+	return r.Held[i].By
 }
 
 // SecretMirror asks the caller to copy a kubernetes.io/basic-auth Secret from
@@ -127,6 +152,9 @@ type ObjectDiagnostic struct {
 	// Warnings do not make the object invalid (e.g. an advertisement naming a
 	// peer that does not exist, which MetalLB silently ignores).
 	Warnings []Problem
+	// HeldNodes are, for an invalid object, the speaker nodes it holds
+	// (sorted); empty when it could change no node's configuration.
+	HeldNodes []string
 }
 
 // Reason says why a service is not announced from a node. The vocabulary is
