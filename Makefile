@@ -73,7 +73,7 @@ demo: envtest-assets build ## Run frrgen on a local control plane with the seed 
 
 .PHONY: test
 test: envtest-assets $(BIN)/frr-k8s-controller ## Run unit and envtest suites (builds envtest binaries and the frr-k8s daemon first if missing).
-	go test ./... -count=1
+	go test -tags daemon ./... -count=1
 
 .PHONY: help
 help:

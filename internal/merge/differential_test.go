@@ -1,3 +1,5 @@
+//go:build daemon
+
 package merge_test
 
 // TestDaemonAgrees is a differential test: every case of TestForNode's table,

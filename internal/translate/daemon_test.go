@@ -1,3 +1,5 @@
+//go:build daemon
+
 package translate_test
 
 // TestGoldenDaemon passes every valid golden output through the real frr-k8s
