@@ -2,6 +2,7 @@ package merge
 
 import (
 	"fmt"
+	"strings"
 
 	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
 	corev1 "k8s.io/api/core/v1"
@@ -27,51 +28,68 @@ import (
 //   - an other config clashes with desired (Configs is [other, desired]).
 func Check(desired *frrv1beta1.FRRConfiguration, others []frrv1beta1.FRRConfiguration,
 	nodeLabels map[string]string, secrets []corev1.Secret) (*Conflict, []string) {
-	self := types.NamespacedName{Namespace: desired.Namespace, Name: desired.Name}
+	_, warnings, conflict := CheckAll([]frrv1beta1.FRRConfiguration{*desired}, others, nodeLabels, secrets)
+	return conflict, warnings
+}
+
+// CheckAll is Check for a node whose configuration is several objects of
+// one namespace (desired, non-empty), which frr-k8s merges with each other
+// and with the others. It also returns the node's effective configuration
+// when there is no conflict.
+func CheckAll(desired, others []frrv1beta1.FRRConfiguration,
+	nodeLabels map[string]string, secrets []corev1.Secret) (*Effective, []string, *Conflict) {
+	namespace := desired[0].Namespace
+	ours := make(map[types.NamespacedName]bool, len(desired))
+	names := make([]string, 0, len(desired))
+	for _, d := range sortedByName(desired) {
+		ours[types.NamespacedName{Namespace: d.Namespace, Name: d.Name}] = true
+		names = append(names, d.Namespace+"/"+d.Name)
+	}
 	var sameNamespace, otherNamespaces []frrv1beta1.FRRConfiguration
 	for _, o := range others {
 		switch {
-		case o.Namespace == self.Namespace && o.Name == self.Name:
-		case o.Namespace == self.Namespace:
+		case ours[types.NamespacedName{Namespace: o.Namespace, Name: o.Name}]:
+		case o.Namespace == namespace:
 			sameNamespace = append(sameNamespace, o)
 		default:
 			otherNamespaces = append(otherNamespaces, o)
 		}
 	}
 
-	if _, _, conflict := ForNode([]frrv1beta1.FRRConfiguration{*desired}, nodeLabels, secrets); conflict != nil {
-		return conflict, nil
+	if _, _, conflict := ForNode(desired, nodeLabels, secrets); conflict != nil {
+		return nil, nil, conflict
 	}
 	if _, _, conflict := ForNode(sameNamespace, nodeLabels, secrets); conflict != nil {
 		conflict.AmongOthers = true
-		conflict.Message = fmt.Sprintf("the node's FRRConfigurations already fail to merge without %s: %s", self, conflict.Message)
-		return conflict, nil
+		conflict.Message = fmt.Sprintf("the node's FRRConfigurations already fail to merge without %s: %s", strings.Join(names, ", "), conflict.Message)
+		return nil, nil, conflict
 	}
 
 	// desired goes first so that every clash is reported against it.
-	_, warnings, conflict := mergeInOrder(desiredFirst(desired, sameNamespace), nodeLabels, secrets)
+	ordered := desiredFirst(desired, sameNamespace)
+	effective, warnings, conflict := mergeInOrder(ordered, nodeLabels, secrets)
 	if conflict != nil {
-		return conflict, warnings
+		return nil, warnings, conflict
 	}
 
 	if len(otherNamespaces) > 0 {
 		// The webhook ignores passwordSecret references (they may be created
 		// later), so they are blanked here too.
 		var all []frrv1beta1.FRRConfiguration
-		for _, c := range append(desiredFirst(desired, sameNamespace), otherNamespaces...) {
+		for _, c := range append(ordered, otherNamespaces...) {
 			all = append(all, withoutSecretRefs(c))
 		}
 		if _, _, webhookConflict := ForNode(all, nodeLabels, nil); webhookConflict != nil {
 			warnings = append(warnings, fmt.Sprintf(
 				"the frr-k8s webhook also reads FRRConfigurations outside %s and would deny writing %s: %s",
-				self.Namespace, self, webhookConflict.Message))
+				namespace, strings.Join(names, ", "), webhookConflict.Message))
 		}
 	}
-	return nil, warnings
+	return effective, warnings, nil
 }
 
-func desiredFirst(desired *frrv1beta1.FRRConfiguration, others []frrv1beta1.FRRConfiguration) []frrv1beta1.FRRConfiguration {
-	return append([]frrv1beta1.FRRConfiguration{*desired}, sortedByName(others)...)
+func desiredFirst(desired, others []frrv1beta1.FRRConfiguration) []frrv1beta1.FRRConfiguration {
+	return append(sortedByName(desired), sortedByName(others)...)
 }
 
 func withoutSecretRefs(c frrv1beta1.FRRConfiguration) frrv1beta1.FRRConfiguration {

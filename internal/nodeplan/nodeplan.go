@@ -1,0 +1,258 @@
+// Package nodeplan decides, for one node, what frrgen writes: from the
+// node's desired FRRConfigurations (one or several), ours as stored, the
+// users' FRRConfigurations and the Secrets frr-k8s will read, it computes the
+// writes in a safe order, or the conflict that forbids them. It is the one
+// home of "may we write this node": the controller, the BGPPeer Conflict
+// condition, `frrgen render --effective` and `frrgen merge` all use it. Pure:
+// no client, no clock.
+package nodeplan
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+
+	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/frrgen/frrgen/internal/merge"
+)
+
+// Input is everything Decide reads about one node.
+type Input struct {
+	Node       string
+	NodeLabels map[string]string
+	// Held: an invalid object could change this node's configuration, so
+	// it keeps what it has (see translate.Result.Held).
+	Held bool
+	// Desired are our FRRConfigurations for the node, all in one namespace;
+	// none when the node must have no configuration of ours.
+	Desired []frrv1beta1.FRRConfiguration
+	// Stored are the FRRConfigurations provably ours for this node.
+	Stored []frrv1beta1.FRRConfiguration
+	// Others are the FRRConfigurations that are not ours, in any namespace
+	// (frr-k8s reads only its own; the webhook reads all).
+	Others []frrv1beta1.FRRConfiguration
+	// Secrets are those of the frr-k8s namespace as they will be once our
+	// mirrors are written: what frr-k8s resolves passwords from.
+	Secrets []corev1.Secret
+	// WantEffective asks for the node's effective configuration even when
+	// no other configuration selects the node (render --effective).
+	WantEffective bool
+}
+
+// Verb is an API write.
+type Verb string
+
+const (
+	Create Verb = "create"
+	Update Verb = "update"
+	Delete Verb = "delete"
+)
+
+// Write is one API write. For Update, Config carries the stored object's
+// metadata (resourceVersion included) with the desired spec, labels and
+// annotations; for Delete, the stored object.
+type Write struct {
+	Verb   Verb
+	Config *frrv1beta1.FRRConfiguration
+}
+
+// Plan is what Decide says about a node.
+type Plan struct {
+	// Writes, in a safe order: creates and updates before deletes, so that
+	// frr-k8s never sees the node without a prefix that is still wanted.
+	// Empty when the node is held, in conflict, or already right.
+	Writes []Write
+	// Conflict is set when writing would make frr-k8s refuse the node's
+	// configuration; the node keeps what is stored.
+	Conflict *merge.Conflict
+	Warnings []string
+	// Effective is what frr-k8s renders for the node after the writes; set
+	// when another configuration selects the node or WantEffective is set,
+	// and there is no conflict.
+	Effective *merge.Effective
+}
+
+// Decide computes the plan for one node.
+func Decide(in Input) Plan {
+	if in.Held {
+		return Plan{}
+	}
+	if len(in.Desired) == 0 {
+		return Plan{Writes: deletes(in.Stored, nil)}
+	}
+	if conflict := nameTaken(in.Desired, in.Others); conflict != nil {
+		return Plan{Conflict: conflict}
+	}
+	var plan Plan
+	// translate's output is valid on its own (its tests check every rule of
+	// frr-k8s's), so the merge, which costs about as much as the build of a
+	// large node, only runs when something else selects the node.
+	if in.WantEffective || selectsNode(in.Others, in.NodeLabels) || !secretsResolve(in.Desired, in.Secrets) {
+		plan.Effective, plan.Warnings, plan.Conflict = merge.CheckAll(in.Desired, in.Others, in.NodeLabels, in.Secrets)
+		if plan.Conflict != nil {
+			plan.Effective = nil
+			return plan
+		}
+	}
+	plan.Writes = append(createsAndUpdates(in.Desired, in.Stored), deletes(in.Stored, in.Desired)...)
+	return plan
+}
+
+// nameTaken is a conflict when a configuration with one of desired's names
+// exists and is not ours: frrgen never overwrites it.
+func nameTaken(desired, others []frrv1beta1.FRRConfiguration) *merge.Conflict {
+	for i := range desired {
+		d := &desired[i]
+		for j := range others {
+			if others[j].Namespace == d.Namespace && others[j].Name == d.Name {
+				key := types.NamespacedName{Namespace: d.Namespace, Name: d.Name}
+				return &merge.Conflict{
+					Configs: []types.NamespacedName{key},
+					Field:   "metadata.name",
+					Message: fmt.Sprintf("FRRConfiguration %s exists and frrgen cannot prove it wrote it; frrgen does not overwrite it: rename or delete it", key),
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// selectsNode reports whether a configuration of others selects the node.
+// One whose selector cannot be parsed counts: frr-k8s fails the node for it.
+func selectsNode(others []frrv1beta1.FRRConfiguration, nodeLabels map[string]string) bool {
+	set := labels.Set(nodeLabels)
+	for i := range others {
+		sel, err := metav1.LabelSelectorAsSelector(&others[i].Spec.NodeSelector)
+		if err != nil || sel.Matches(set) {
+			return true
+		}
+	}
+	return false
+}
+
+// secretsResolve reports whether every passwordSecret the desired
+// configurations reference exists as frr-k8s needs it (a basic-auth Secret
+// with a password). When one does not, the full check names the problem.
+func secretsResolve(desired []frrv1beta1.FRRConfiguration, secrets []corev1.Secret) bool {
+	for i := range desired {
+		for _, r := range desired[i].Spec.BGP.Routers {
+			for _, n := range r.Neighbors {
+				ref := n.PasswordSecret
+				if ref.Name == "" {
+					continue
+				}
+				namespace := cmp.Or(ref.Namespace, desired[i].Namespace)
+				found := slices.ContainsFunc(secrets, func(s corev1.Secret) bool {
+					_, hasPassword := s.Data[corev1.BasicAuthPasswordKey]
+					return s.Namespace == namespace && s.Name == ref.Name && s.Type == corev1.SecretTypeBasicAuth && hasPassword
+				})
+				if !found {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+func createsAndUpdates(desired, stored []frrv1beta1.FRRConfiguration) []Write {
+	var out []Write
+	for _, d := range sortedByName(desired) {
+		i := slices.IndexFunc(stored, func(s frrv1beta1.FRRConfiguration) bool { return s.Name == d.Name })
+		if i < 0 {
+			c := d.DeepCopy()
+			out = append(out, Write{Verb: Create, Config: c})
+			continue
+		}
+		if UpToDate(&stored[i], &d) {
+			continue
+		}
+		updated := stored[i].DeepCopy()
+		updated.Spec = *d.Spec.DeepCopy()
+		updated.Labels = withEntries(updated.Labels, d.Labels)
+		updated.Annotations = withEntries(updated.Annotations, d.Annotations)
+		updated.OwnerReferences = slices.Clone(d.OwnerReferences)
+		out = append(out, Write{Verb: Update, Config: updated})
+	}
+	return out
+}
+
+func deletes(stored, desired []frrv1beta1.FRRConfiguration) []Write {
+	var out []Write
+	for _, s := range sortedByName(stored) {
+		if !slices.ContainsFunc(desired, func(d frrv1beta1.FRRConfiguration) bool { return d.Name == s.Name }) {
+			out = append(out, Write{Verb: Delete, Config: s.DeepCopy()})
+		}
+	}
+	return out
+}
+
+// UpToDate reports whether stored already is desired: the same spec once the
+// apiserver's defaults are applied, every label and annotation of desired
+// and its owner references.
+func UpToDate(stored, desired *frrv1beta1.FRRConfiguration) bool {
+	return SpecsEqual(&stored.Spec, &desired.Spec) && hasAll(stored.Labels, desired.Labels) &&
+		hasAll(stored.Annotations, desired.Annotations) &&
+		equality.Semantic.DeepEqual(stored.OwnerReferences, desired.OwnerReferences)
+}
+
+// SpecsEqual reports whether two FRRConfiguration specs mean the same once
+// the apiserver's defaults are applied to both. Without the defaults a spec
+// we wrote never equals what we read back (MetalLB's perpetual no-op
+// updates). equality.Semantic also treats nil and empty slices as equal.
+func SpecsEqual(a, b *frrv1beta1.FRRConfigurationSpec) bool {
+	return equality.Semantic.DeepEqual(withAPIDefaults(a), withAPIDefaults(b))
+}
+
+// withAPIDefaults returns a copy of spec with the defaults of the frr-k8s
+// v0.0.21 CRD filled in: toAdvertise.allowed.mode and toReceive.allowed.mode
+// are "filtered" when empty. (disableMP and dualStackAddressFamily default to
+// false, which is already Go's zero value.)
+func withAPIDefaults(spec *frrv1beta1.FRRConfigurationSpec) *frrv1beta1.FRRConfigurationSpec {
+	out := spec.DeepCopy()
+	for r := range out.BGP.Routers {
+		neighbors := out.BGP.Routers[r].Neighbors
+		for n := range neighbors {
+			if neighbors[n].ToAdvertise.Allowed.Mode == "" {
+				neighbors[n].ToAdvertise.Allowed.Mode = frrv1beta1.AllowRestricted
+			}
+			if neighbors[n].ToReceive.Allowed.Mode == "" {
+				neighbors[n].ToReceive.Allowed.Mode = frrv1beta1.AllowRestricted
+			}
+		}
+	}
+	return out
+}
+
+// hasAll reports whether every key of want is in have with the same value.
+func hasAll(have, want map[string]string) bool {
+	for k, v := range want {
+		if got, ok := have[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
+}
+
+// withEntries returns m with every entry of add set.
+func withEntries(m, add map[string]string) map[string]string {
+	if m == nil {
+		m = map[string]string{}
+	}
+	for k, v := range add {
+		m[k] = v
+	}
+	return m
+}
+
+func sortedByName(configs []frrv1beta1.FRRConfiguration) []frrv1beta1.FRRConfiguration {
+	out := slices.Clone(configs)
+	slices.SortFunc(out, func(a, b frrv1beta1.FRRConfiguration) int { return cmp.Compare(a.Name, b.Name) })
+	return out
+}
