@@ -289,7 +289,7 @@ spec:
 ---
 apiVersion: v1
 kind: Secret
-metadata: {name: bgp-auth, namespace: metallb-system}
+metadata: {name: bgp-auth, namespace: metallb-system, annotations: {frrgen.io/bgp-peers: peer}}
 type: kubernetes.io/basic-auth
 stringData: {username: bgp, password: s3cret}
 ---

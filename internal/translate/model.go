@@ -597,10 +597,35 @@ func checkPasswordSecret(d *diagnostics, ref ObjectRef, name string, secrets map
 	case !hasKey(secret.Data, secretKeyPasswd) && !hasKey(secret.StringData, secretKeyPasswd):
 		// The key must exist; an empty password is accepted, as MetalLB does.
 		d.problem(ref, "spec.passwordSecret.name", name, "Secret %q has no %q key", name, secretKeyPasswd)
+	case !allowsPeer(secret, ref.Name):
+		d.problem(ref, "spec.passwordSecret.name", name,
+			"Secret %q has not allowed BGPPeer %q to use it as a BGP password; its owner must annotate it: kubectl annotate secret -n %s %s %s=%s",
+			name, ref.Name, ref.Namespace, name, AnnotationAllowedPeers, allowedPeersWith(secret, ref.Name))
 	default:
 		return true
 	}
 	return false
+}
+
+// allowsPeer tells whether the Secret's owner lets peer use it (see
+// AnnotationAllowedPeers). Names are compared exactly, spaces around commas
+// ignored.
+func allowsPeer(secret *corev1.Secret, peer string) bool {
+	for _, name := range strings.Split(secret.Annotations[AnnotationAllowedPeers], ",") {
+		if name = strings.TrimSpace(name); name == "*" || name == peer {
+			return true
+		}
+	}
+	return false
+}
+
+// allowedPeersWith is the annotation value that adds peer to what the
+// Secret already allows, for the hint in the message.
+func allowedPeersWith(secret *corev1.Secret, peer string) string {
+	if current := strings.TrimSpace(secret.Annotations[AnnotationAllowedPeers]); current != "" {
+		return current + "," + peer + " --overwrite"
+	}
+	return peer
 }
 
 func hasKey[V any](m map[string]V, key string) bool {
