@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	metallbv1beta2 "github.com/frrgen/frrgen/api/v1beta2"
+	"github.com/frrgen/frrgen/internal/ownership"
 	"github.com/frrgen/frrgen/internal/translate"
 )
 
@@ -58,7 +59,7 @@ func TestTranslatorBuildsOncePerInputChange(t *testing.T) {
 		}
 	}
 	reader := fake.NewClientBuilder().WithScheme(Scheme()).WithObjects(node, peer("one", "172.30.0.1")).Build()
-	translator := NewTranslator(reader, translate.Options{Namespace: "metallb-system", FRRK8sNamespace: "frr-k8s-system", NamePrefix: "frrgen-"})
+	translator := newTranslator(reader, translate.Options{Namespace: "metallb-system", FRRK8sNamespace: "frr-k8s-system", NamePrefix: "frrgen-"}, testOwner(t))
 
 	first, err := translator.Result(ctx)
 	if err != nil {
@@ -98,6 +99,18 @@ func TestTranslatorBuildsOncePerInputChange(t *testing.T) {
 	if rebuilt.ConfigFor("a").Labels[translate.LabelManagedBy] != translate.ManagedByValue {
 		t.Fatal("desired configs must carry the managed-by label")
 	}
+	if !testOwner(t).ownsConfig(rebuilt.ConfigFor("a")) {
+		t.Fatal("desired configs must carry a valid ownership proof")
+	}
+}
+
+func testOwner(t *testing.T) owner {
+	t.Helper()
+	key, err := ownership.NewKey(make([]byte, ownership.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newOwner(key)
 }
 
 func TestSecretsAfterMirroringKeepsSecretsNotOurs(t *testing.T) {
@@ -112,12 +125,14 @@ func TestSecretsAfterMirroringKeepsSecretsNotOurs(t *testing.T) {
 	}
 	reader := fake.NewClientBuilder().WithScheme(Scheme()).WithObjects(
 		secret("metallb-system", "bgp", "ours", nil),
-		// A user's Secret with the mirror's name: syncPasswordSecrets leaves
+		// A user's Secret with the mirror's name, labelled as ours but
+		// without proof (a copy of one): mirrors.ensure leaves
 		// it alone, so frr-k8s resolves the password from it.
-		secret("frr-k8s-system", "frrgen-bgp", "theirs", map[string]string{"owner": "someone-else"}),
+		secret("frr-k8s-system", "frrgen-bgp", "theirs", map[string]string{translate.LabelManagedBy: translate.ManagedByValue}),
 	).Build()
 
-	secrets, err := frrK8sSecretsAfterMirroring(ctx, reader, options, []translate.SecretMirror{{Name: "frrgen-bgp", SourceName: "bgp"}})
+	m := &mirrors{options: options, owner: testOwner(t)}
+	secrets, err := m.secretsAfterMirroring(ctx, reader, []translate.SecretMirror{{Name: "frrgen-bgp", SourceName: "bgp"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +143,7 @@ func TestSecretsAfterMirroringKeepsSecretsNotOurs(t *testing.T) {
 
 func TestDeleteSecretCountsOnlyActualDeletes(t *testing.T) {
 	ctx := context.Background()
-	r := &ClusterReconciler{Client: fake.NewClientBuilder().WithScheme(Scheme()).Build()}
+	r := &mirrors{client: fake.NewClientBuilder().WithScheme(Scheme()).Build()}
 	deletes := func() float64 {
 		var m dto.Metric
 		if err := writesTotal.WithLabelValues(kindSecret, verbDelete).Write(&m); err != nil {

@@ -133,3 +133,10 @@ func WrittenOnlyBy(managers []string, manager string) bool {
 	}
 	return true
 }
+
+// NotOursMessage explains why frrgen leaves an object with the name of one
+// of its own alone.
+func (c Checker) NotOursMessage(kind, namespace, name string) string {
+	return fmt.Sprintf("%s %s/%s exists and is not managed by frrgen (it lacks the label %s=%s or a valid %s annotation); frrgen does not overwrite it",
+		kind, namespace, name, c.Label, c.Value, AnnotationProof)
+}

@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 
 	metallbv1beta1 "github.com/frrgen/frrgen/api/v1beta1"
 	metallbv1beta2 "github.com/frrgen/frrgen/api/v1beta2"
@@ -23,6 +24,7 @@ import (
 
 type nodeInfo struct {
 	name               string
+	uid                types.UID // empty for a Node read from a file without one
 	labels             labels.Set
 	speaker            bool
 	networkUnavailable bool
@@ -566,7 +568,7 @@ func parsePeers(d *diagnostics, o Options, in []*metallbv1beta2.BGPPeer, bfd map
 					d.warning(p.ref, "spec.passwordSecret.namespace", ns, "namespace %s is ignored: the Secret %q is read from the peer's namespace %s", ns, name, obj.Namespace)
 				}
 				if checkPasswordSecret(d, p.ref, name, secrets) {
-					p.mirroredSecret = SecretMirror{Name: mirroredSecretName(o.NamePrefix, name), SourceName: name}
+					p.mirroredSecret = SecretMirror{Name: MirroredSecretName(o.NamePrefix, name), SourceName: name}
 					nb.PasswordSecret = frrv1beta1.SecretReference{Name: p.mirroredSecret.Name, Namespace: o.FRRK8sNamespace}
 				}
 			}
@@ -673,9 +675,9 @@ func deriveTimers(d *diagnostics, ref ObjectRef, hold, keepalive *metav1.Duratio
 	return &metav1.Duration{Duration: h}, &metav1.Duration{Duration: k}
 }
 
-// mirroredSecretName is the name of the copy of a password Secret in the
+// MirroredSecretName is the name of the copy of a password Secret in the
 // frr-k8s namespace.
-func mirroredSecretName(prefix, secret string) string {
+func MirroredSecretName(prefix, secret string) string {
 	return objectName(prefix + secret)
 }
 

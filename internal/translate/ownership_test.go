@@ -1,8 +1,11 @@
 package translate_test
 
 import (
+	"reflect"
 	"strings"
 	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/frrgen/frrgen/internal/translate"
 )
@@ -59,3 +62,25 @@ func TestPasswordSecretOptIn(t *testing.T) {
 }
 
 func str(s string) *string { return &s }
+
+// TestConfigOwnedByNode: the configuration of a Node with a UID (every Node
+// read from the apiserver) names it as owner, so the garbage collector
+// removes it with the Node; a Node from a file without UID gives none.
+func TestConfigOwnedByNode(t *testing.T) {
+	s := validSnapshot()
+	s.Nodes[0].UID = "0d9e-uid"
+	r := translate.Build(s, testOptions())
+	if !r.Valid || len(r.Configs) != 1 {
+		t.Fatalf("Valid = %v with %d configs: %v", r.Valid, len(r.Configs), problems(r))
+	}
+	refs := r.Configs[0].OwnerReferences
+	want := metav1.OwnerReference{APIVersion: "v1", Kind: "Node", Name: "node-a", UID: "0d9e-uid"}
+	if len(refs) != 1 || !reflect.DeepEqual(refs[0], want) {
+		t.Errorf("ownerReferences = %+v, want [%+v] (neither controller nor blockOwnerDeletion)", refs, want)
+	}
+
+	s.Nodes[0].UID = ""
+	if refs := translate.Build(s, testOptions()).Configs[0].OwnerReferences; refs != nil {
+		t.Errorf("a Node without UID gives ownerReferences %+v", refs)
+	}
+}
