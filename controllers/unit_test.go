@@ -7,7 +7,9 @@ import (
 	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
 	dto "github.com/prometheus/client_model/go"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	metallbv1beta2 "github.com/frrgen/frrgen/api/v1beta2"
@@ -158,5 +160,48 @@ func TestDeleteSecretCountsOnlyActualDeletes(t *testing.T) {
 	}
 	if after := deletes(); after != before {
 		t.Fatalf("deleting a Secret that does not exist counted %v writes", after-before)
+	}
+}
+
+// TestDeleteUnusedMirrors: a mirror nobody wants is deleted only when it is
+// provably ours and no stored configuration of ours references it; a
+// Secret carrying only our label (a user's copy) is never deleted.
+func TestDeleteUnusedMirrors(t *testing.T) {
+	ctx := context.Background()
+	options := translate.Options{Namespace: "metallb-system", FRRK8sNamespace: "frr-k8s-system", NamePrefix: "frrgen-"}
+	o := testOwner(t)
+	m := &mirrors{options: options, owner: o}
+	mirror := func(source string) *corev1.Secret {
+		return m.mirrorSecret(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "metallb-system", Name: source}},
+			translate.SecretMirror{Name: translate.MirroredSecretName("frrgen-", source), SourceName: source})
+	}
+	wanted, referenced, unused := mirror("wanted"), mirror("referenced"), mirror("unused")
+	labelOnly := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "frr-k8s-system", Name: "frrgen-users",
+		Labels: map[string]string{translate.LabelManagedBy: translate.ManagedByValue}}}
+	config := &frrv1beta1.FRRConfiguration{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "frr-k8s-system", Name: "frrgen-a",
+			Labels:      map[string]string{translate.LabelManagedBy: translate.ManagedByValue},
+			Annotations: map[string]string{translate.AnnotationNode: "a"}},
+		Spec: frrv1beta1.FRRConfigurationSpec{BGP: frrv1beta1.BGPConfig{Routers: []frrv1beta1.Router{{ASN: 64512,
+			Neighbors: []frrv1beta1.Neighbor{{Address: "172.30.0.1", ASN: 64513, PasswordSecret: frrv1beta1.SecretReference{Name: referenced.Name}}}}}}},
+	}
+	o.stampConfig(config)
+	// A user's configuration referencing a mirror does not keep it: only ours count.
+	users := config.DeepCopy()
+	users.Name, users.Annotations = "users", nil
+	users.Spec.BGP.Routers[0].Neighbors[0].PasswordSecret.Name = unused.Name
+	c := fake.NewClientBuilder().WithScheme(Scheme()).WithObjects(wanted, referenced, unused, labelOnly, config, users).Build()
+	m.client, m.live = c, c
+
+	if err := m.deleteUnused(ctx, c, []translate.SecretMirror{{Name: wanted.Name, SourceName: "wanted"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*corev1.Secret{wanted, referenced, labelOnly} {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(s), &corev1.Secret{}); err != nil {
+			t.Errorf("Secret %s: %v; want it kept", s.Name, err)
+		}
+	}
+	if err := c.Get(ctx, client.ObjectKeyFromObject(unused), &corev1.Secret{}); !apierrors.IsNotFound(err) {
+		t.Errorf("Secret %s: %v; want it deleted", unused.Name, err)
 	}
 }
