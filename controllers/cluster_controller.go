@@ -43,8 +43,9 @@ type ClusterReconciler struct {
 	announcements map[types.NamespacedName]string
 }
 
-// Reconcile deletes the password mirrors nothing uses, and brings the metallb.io statuses and the
-// Service Events up to date with the (cached) translation.
+// Reconcile deletes the password mirrors nothing uses any more, and brings
+// the metallb.io statuses and the Service Events up to date with the
+// (cached) translation.
 func (r *ClusterReconciler) Reconcile(ctx context.Context, _ ctrl.Request) (ctrl.Result, error) {
 	translation, err := r.Translator.Result(ctx)
 	if err != nil {
