@@ -26,7 +26,8 @@ import (
 // apply -k config/default` would, for the world: metallb-system and
 // frr-k8s-system become its namespaces (the ServiceAccount's too), and the
 // cluster-scoped objects get the world's id in their name. It returns a
-// rest.Config that impersonates frrgen's ServiceAccount.
+// rest.Config that impersonates frrgen's ServiceAccount, once the apiserver
+// enforces the policy (it loads policies asynchronously).
 func (w *world) installAccessControl() *rest.Config {
 	GinkgoHelper()
 	ctx := context.Background()
@@ -52,6 +53,12 @@ func (w *world) installAccessControl() *rest.Config {
 		UserName: "system:serviceaccount:" + w.in + ":frrgen",
 		Groups:   []string{"system:serviceaccounts", "system:serviceaccounts:" + w.in, "system:authenticated"},
 	}
+	asFrrgen, err := client.New(cfg, client.Options{Scheme: controllers.Scheme()})
+	Expect(err).NotTo(HaveOccurred())
+	// A dry run goes through admission and changes nothing.
+	Eventually(func() error {
+		return asFrrgen.Create(ctx, &corev1.Secret{ObjectMeta: metavIn(w.out, "probe")}, client.DryRunAll)
+	}).Should(MatchError(ContainSubstring("frrgen may not CREATE secrets " + w.out + "/probe")))
 	return cfg
 }
 
@@ -76,12 +83,11 @@ var _ = Describe("Least privilege", func() {
 			Expect(apierrors.IsForbidden(err) || apierrors.IsInvalid(err)).To(BeTrue(), "%v", err)
 			Expect(err.Error()).To(ContainSubstring("frrgen may not"))
 		}
-		// The apiserver loads a new policy asynchronously: wait for the first denial.
-		Eventually(func() error {
-			s := userSecret.DeepCopy()
-			s.StringData = map[string]string{"k": "stolen"}
-			return asFrrgen.Update(ctx, s)
-		}).Should(MatchError(ContainSubstring("frrgen may not UPDATE secrets " + w.out + "/users-secret")))
+		stolen := userSecret.DeepCopy()
+		stolen.StringData = map[string]string{"k": "stolen"}
+		err = asFrrgen.Update(ctx, stolen)
+		denied(err)
+		Expect(err).To(MatchError(ContainSubstring("frrgen may not UPDATE secrets " + w.out + "/users-secret: it is not labelled app.kubernetes.io/managed-by=frrgen")))
 
 		denied(asFrrgen.Delete(ctx, userSecret.DeepCopy()))
 		updatedConfig := userConfig.DeepCopy()
