@@ -1,7 +1,6 @@
 package controllers
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -27,13 +26,15 @@ import (
 // clusterKey is the only request the cluster reconciler gets.
 var clusterKey = ctrl.Request{NamespacedName: types.NamespacedName{Name: "frrgen"}}
 
-// ClusterReconciler mirrors password Secrets, writes the status of the
+// ClusterReconciler deletes unused password mirrors, writes the status of the
 // metallb.io objects and records the Events on Services.
 type ClusterReconciler struct {
 	Client     client.Client
 	Translator *Translator
 	Options    translate.Options
 	Recorder   events.EventRecorder
+	owner      owner
+	mirrors    *mirrors
 
 	mu sync.Mutex
 	// announcements holds the last announcement text of each service; nil
@@ -42,16 +43,18 @@ type ClusterReconciler struct {
 	announcements map[types.NamespacedName]string
 }
 
-// Reconcile brings the password mirrors, the metallb.io statuses and the
-// Service Events up to date with the (cached) translation.
+// Reconcile deletes the password mirrors nothing uses any more, and brings
+// the metallb.io statuses and the Service Events up to date with the
+// (cached) translation.
 func (r *ClusterReconciler) Reconcile(ctx context.Context, _ ctrl.Request) (ctrl.Result, error) {
 	translation, err := r.Translator.Result(ctx)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	// The mirrors the held nodes' configurations use stay wanted (see
-	// translate.Result.PasswordSecrets), so syncing never breaks them.
-	if err := r.syncPasswordSecrets(ctx, translation); err != nil {
+	// The node reconciler writes mirrors, before the configurations using
+	// them; a mirror goes only when no stored configuration of ours (a held
+	// node's last good one included) references it.
+	if err := r.mirrors.deleteUnused(ctx, r.Client, translation.PasswordSecrets); err != nil {
 		return ctrl.Result{}, err
 	}
 	conflicts, err := r.findConflicts(ctx, translation)
@@ -71,77 +74,6 @@ func (r *ClusterReconciler) Reconcile(ctx context.Context, _ ctrl.Request) (ctrl
 	return ctrl.Result{}, nil
 }
 
-// syncPasswordSecrets creates, updates and deletes our copies of the password
-// Secrets in the frr-k8s namespace. Secrets not labelled as ours are never
-// touched.
-func (r *ClusterReconciler) syncPasswordSecrets(ctx context.Context, translation *Translation) error {
-	wanted, err := desiredMirrors(ctx, r.Client, r.Options, translation.PasswordSecrets)
-	if err != nil {
-		return err
-	}
-	keep := map[string]bool{}
-	for _, want := range wanted {
-		keep[want.Name] = true
-		var current corev1.Secret
-		err := r.Client.Get(ctx, client.ObjectKeyFromObject(want), &current)
-		switch {
-		case apierrors.IsNotFound(err):
-			if err := r.Client.Create(ctx, want); err != nil {
-				return err
-			}
-			writesTotal.WithLabelValues(kindSecret, verbCreate).Inc()
-		case err != nil:
-			return err
-		case !isOurs(&current):
-			// A Secret of the user's with our name: frr-k8s will read it; we
-			// leave it alone.
-		case current.Type != want.Type:
-			// The type is immutable: replace the object.
-			if err := r.deleteSecret(ctx, &current); err != nil {
-				return err
-			}
-			if err := r.Client.Create(ctx, want); err != nil {
-				return err
-			}
-			writesTotal.WithLabelValues(kindSecret, verbCreate).Inc()
-		case !bytes.Equal(current.Data[passwordKey], want.Data[passwordKey]) || len(current.Data) != len(want.Data) ||
-			!hasAll(current.Annotations, want.Annotations):
-			updated := current.DeepCopy()
-			updated.Data = want.Data
-			updated.Annotations = withEntries(updated.Annotations, want.Annotations)
-			if err := r.Client.Update(ctx, updated); err != nil {
-				return err
-			}
-			writesTotal.WithLabelValues(kindSecret, verbUpdate).Inc()
-		}
-	}
-	var ours corev1.SecretList
-	if err := r.Client.List(ctx, &ours, client.InNamespace(r.Options.FRRK8sNamespace),
-		client.MatchingLabels{translate.LabelManagedBy: translate.ManagedByValue}); err != nil {
-		return err
-	}
-	for i := range ours.Items {
-		if !keep[ours.Items[i].Name] {
-			if err := r.deleteSecret(ctx, &ours.Items[i]); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func (r *ClusterReconciler) deleteSecret(ctx context.Context, secret *corev1.Secret) error {
-	err := r.Client.Delete(ctx, secret, client.Preconditions{UID: &secret.UID})
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	writesTotal.WithLabelValues(kindSecret, verbDelete).Inc()
-	return nil
-}
-
 // peerConflicts maps a BGPPeer name to the per-node conflict messages that
 // involve its sessions, sorted by node.
 type peerConflicts map[string][]nodeConflict
@@ -159,7 +91,7 @@ func (r *ClusterReconciler) findConflicts(ctx context.Context, translation *Tran
 	if err != nil {
 		return nil, err
 	}
-	secrets, err := frrK8sSecretsAfterMirroring(ctx, r.Client, r.Options, translation.PasswordSecrets)
+	secrets, err := r.mirrors.secretsAfterMirroring(ctx, r.Client, translation.PasswordSecrets)
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +116,7 @@ func (r *ClusterReconciler) findConflicts(ctx context.Context, translation *Tran
 		}
 		// An object of someone else's with our name blocks every session
 		// of the node, as the node reconciler does not write then.
-		conflict, err := nameTaken(ctx, r.Client, desired)
+		conflict, err := nameTaken(ctx, r.Client, r.owner, desired)
 		if err != nil {
 			return nil, err
 		}

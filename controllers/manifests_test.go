@@ -49,6 +49,9 @@ var _ = Describe("Manifests", func() {
 			"RoleBinding":              2,
 			"Deployment":               1,
 			"Service":                  1,
+			// config/policy: frrgen writes only what it owns.
+			"ValidatingAdmissionPolicy":        1,
+			"ValidatingAdmissionPolicyBinding": 1,
 		}))
 
 		// Dry-run: nothing was created.

@@ -2,11 +2,11 @@ package controllers
 
 import (
 	"context"
-	"fmt"
 	"sync"
 
 	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -22,11 +22,11 @@ import (
 // nodeIndex indexes our FRRConfigurations by the node they are for.
 const nodeIndex = "frrgen.node"
 
-// indexOwnConfigByNode is the indexer behind nodeIndex: only objects labelled
-// as ours are indexed, so a user object can never be found (and deleted)
+// indexConfigByNode is the indexer behind nodeIndex: only objects provably
+// ours are indexed, so a user object can never be found (and deleted)
 // through it.
-func indexOwnConfigByNode(obj client.Object) []string {
-	if !isOurs(obj) {
+func (o owner) indexConfigByNode(obj client.Object) []string {
+	if !o.ownsConfig(obj) {
 		return nil
 	}
 	if node := obj.GetAnnotations()[translate.AnnotationNode]; node != "" {
@@ -39,15 +39,11 @@ func indexOwnConfigByNode(obj client.Object) []string {
 // so that each node reconcile finds them without scanning ours (one per node).
 const usersIndex = "frrgen.user"
 
-func indexUsersConfig(obj client.Object) []string {
-	if isOurs(obj) {
+func (o owner) indexUsersConfig(obj client.Object) []string {
+	if o.ownsConfig(obj) {
 		return nil
 	}
 	return []string{"true"}
-}
-
-func isOurs(obj client.Object) bool {
-	return obj.GetLabels()[translate.LabelManagedBy] == translate.ManagedByValue
 }
 
 // NodeReconciler keeps one node's FRRConfiguration; the request name is the
@@ -57,6 +53,8 @@ type NodeReconciler struct {
 	Translator *Translator
 	Options    translate.Options
 	Recorder   events.EventRecorder
+	owner      owner
+	mirrors    *mirrors
 
 	mu sync.Mutex
 	// reportedConflicts holds, per node, the conflict message already
@@ -120,7 +118,8 @@ func (r *NodeReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 	}
 	r.clearConflict(node)
 
-	if err := r.apply(ctx, desired); err != nil {
+	err = r.mirrors.writeConfig(ctx, r.Client, translation.PasswordSecrets, desired, func() error { return r.apply(ctx, desired) })
+	if err != nil {
 		return ctrl.Result{}, err
 	}
 	// Objects of ours for this node under another name (e.g. the name prefix
@@ -141,7 +140,7 @@ func (r *NodeReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 // object with desired's name that is not ours is reported as a conflict too:
 // we never overwrite it.
 func (r *NodeReconciler) check(ctx context.Context, translation *Translation, desired *frrv1beta1.FRRConfiguration) (*merge.Conflict, []string, error) {
-	if conflict, err := nameTaken(ctx, r.Client, desired); conflict != nil || err != nil {
+	if conflict, err := nameTaken(ctx, r.Client, r.owner, desired); conflict != nil || err != nil {
 		return conflict, nil, err
 	}
 
@@ -153,7 +152,7 @@ func (r *NodeReconciler) check(ctx context.Context, translation *Translation, de
 	if err != nil {
 		return nil, nil, err
 	}
-	secrets, err := frrK8sSecretsAfterMirroring(ctx, r.Client, r.Options, translation.PasswordSecrets)
+	secrets, err := r.mirrors.secretsAfterMirroring(ctx, r.Client, translation.PasswordSecrets)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -162,17 +161,16 @@ func (r *NodeReconciler) check(ctx context.Context, translation *Translation, de
 }
 
 // nameTaken returns a conflict when an object with desired's name exists
-// and is not ours: we never overwrite it.
-func nameTaken(ctx context.Context, reader client.Reader, desired *frrv1beta1.FRRConfiguration) (*merge.Conflict, error) {
+// and is not provably ours: we never overwrite it.
+func nameTaken(ctx context.Context, reader client.Reader, o owner, desired *frrv1beta1.FRRConfiguration) (*merge.Conflict, error) {
 	var existing frrv1beta1.FRRConfiguration
 	err := reader.Get(ctx, client.ObjectKeyFromObject(desired), &existing)
 	switch {
-	case err == nil && !isOurs(&existing):
+	case err == nil && !o.ownsConfig(&existing):
 		return &merge.Conflict{
 			Configs: []types.NamespacedName{client.ObjectKeyFromObject(desired)},
-			Field:   "metadata.labels",
-			Message: fmt.Sprintf("FRRConfiguration %s/%s exists and is not managed by frrgen (label %s=%s missing); frrgen does not overwrite it",
-				desired.Namespace, desired.Name, translate.LabelManagedBy, translate.ManagedByValue),
+			Field:   "metadata.annotations",
+			Message: o.checker.NotOursMessage(kindFRRConfiguration, desired.Namespace, desired.Name),
 		}, nil
 	case err != nil && !apierrors.IsNotFound(err):
 		return nil, err
@@ -195,11 +193,13 @@ func (r *NodeReconciler) apply(ctx context.Context, desired *frrv1beta1.FRRConfi
 	if err != nil {
 		return err
 	}
-	if specsEqual(&current.Spec, &desired.Spec) && hasAll(current.Labels, desired.Labels) && hasAll(current.Annotations, desired.Annotations) {
+	if specsEqual(&current.Spec, &desired.Spec) && hasAll(current.Labels, desired.Labels) && hasAll(current.Annotations, desired.Annotations) &&
+		equality.Semantic.DeepEqual(current.OwnerReferences, desired.OwnerReferences) {
 		return nil
 	}
 	updated := current.DeepCopy()
 	updated.Spec = *desired.Spec.DeepCopy()
+	updated.OwnerReferences = desired.OwnerReferences
 	updated.Labels = withEntries(updated.Labels, desired.Labels)
 	updated.Annotations = withEntries(updated.Annotations, desired.Annotations)
 	if err := r.Client.Update(ctx, updated); err != nil {
@@ -210,7 +210,7 @@ func (r *NodeReconciler) apply(ctx context.Context, desired *frrv1beta1.FRRConfi
 }
 
 func (r *NodeReconciler) delete(ctx context.Context, config *frrv1beta1.FRRConfiguration) error {
-	if !isOurs(config) {
+	if !r.owner.ownsConfig(config) {
 		return nil // the index holds only ours; this guards the invariant
 	}
 	err := r.Client.Delete(ctx, config, client.Preconditions{UID: &config.UID, ResourceVersion: &config.ResourceVersion})
@@ -240,10 +240,10 @@ func (r *NodeReconciler) reportConflict(ctx context.Context, node string, desire
 	logf.FromContext(ctx).Info("not writing node configuration: conflict", "node", node, "conflict", conflict.Message)
 
 	var ours frrv1beta1.FRRConfiguration
-	oursExists := r.Client.Get(ctx, client.ObjectKeyFromObject(desired), &ours) == nil && isOurs(&ours)
+	oursExists := r.Client.Get(ctx, client.ObjectKeyFromObject(desired), &ours) == nil && r.owner.ownsConfig(&ours)
 	for _, key := range conflict.Configs {
 		var other frrv1beta1.FRRConfiguration
-		if r.Client.Get(ctx, key, &other) != nil || isOurs(&other) {
+		if r.Client.Get(ctx, key, &other) != nil || r.owner.ownsConfig(&other) {
 			continue
 		}
 		var related runtime.Object // an untyped nil when ours does not exist yet

@@ -32,10 +32,13 @@ import (
 // +kubebuilder:rbac:groups=metallb.io,namespace=metallb-system,resources=bgppeers;bgpadvertisements;communities;bfdprofiles;ipaddresspools,verbs=get;list;watch
 // +kubebuilder:rbac:groups=metallb.io,namespace=metallb-system,resources=bgppeers/status;bgpadvertisements/status;communities/status;bfdprofiles/status;ipaddresspools/status,verbs=get;patch
 // +kubebuilder:rbac:groups="",namespace=metallb-system,resources=secrets,verbs=get;list;watch
+// and creating the ownership key there (config/policy allows no other create):
+// +kubebuilder:rbac:groups="",namespace=metallb-system,resources=secrets,verbs=create
 // Cluster-wide inputs:
 // +kubebuilder:rbac:groups="",resources=nodes;services,verbs=get;list;watch
 // +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=get;list;watch
-// Outputs, only in the frr-k8s namespace:
+// Outputs, only in the frr-k8s namespace (config/policy narrows the writes
+// to objects labelled as ours):
 // +kubebuilder:rbac:groups=frrk8s.metallb.io,namespace=frr-k8s-system,resources=frrconfigurations,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups="",namespace=frr-k8s-system,resources=secrets,verbs=get;list;watch;create;update;delete
 // Events on inputs, Services and FRRConfigurations, and leader election
@@ -74,22 +77,37 @@ func CacheOptions(options translate.Options) cache.Options {
 	}
 }
 
-// Setup registers both reconcilers, their watches and the cache index with mgr.
-func Setup(ctx context.Context, mgr ctrl.Manager, options translate.Options) error {
-	if err := mgr.GetFieldIndexer().IndexField(ctx, &frrv1beta1.FRRConfiguration{}, nodeIndex, indexOwnConfigByNode); err != nil {
+// Setup reads (or creates) the ownership key, in the Secret
+// OwnershipKeySecret of namespace keyNamespace, adopts the objects an older
+// frrgen wrote (see adoptLegacyObjects), and registers both reconcilers,
+// their watches and the cache indexes with mgr. It reads and writes through
+// the apiserver directly: the cache is not started yet.
+func Setup(ctx context.Context, mgr ctrl.Manager, options translate.Options, keyNamespace string) error {
+	writer := client.WithFieldOwner(mgr.GetClient(), FieldManager)
+	key, err := loadOwnershipKey(ctx, mgr.GetAPIReader(), writer, types.NamespacedName{Namespace: keyNamespace, Name: OwnershipKeySecret})
+	if err != nil {
 		return err
 	}
-	if err := mgr.GetFieldIndexer().IndexField(ctx, &frrv1beta1.FRRConfiguration{}, usersIndex, indexUsersConfig); err != nil {
+	o := newOwner(key)
+	if err := adoptLegacyObjects(ctx, mgr.GetAPIReader(), writer, o, options); err != nil {
 		return err
 	}
-	translator := NewTranslator(mgr.GetClient(), options)
-	w := &watchMaps{reader: mgr.GetClient(), translator: translator, options: options}
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &frrv1beta1.FRRConfiguration{}, nodeIndex, o.indexConfigByNode); err != nil {
+		return err
+	}
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &frrv1beta1.FRRConfiguration{}, usersIndex, o.indexUsersConfig); err != nil {
+		return err
+	}
+	translator := newTranslator(mgr.GetClient(), options, o)
+	w := &watchMaps{reader: mgr.GetClient(), translator: translator, options: options, owner: o}
+	m := &mirrors{client: writer, live: mgr.GetAPIReader(), options: options, owner: o}
 
 	nodes := &NodeReconciler{
-		Client: mgr.GetClient(), Translator: translator, Options: options,
+		Client: writer, Translator: translator, Options: options,
 		Recorder: mgr.GetEventRecorder(NodeControllerName),
+		owner:    o, mirrors: m,
 	}
-	err := w.watchInputs(ctrl.NewControllerManagedBy(mgr).Named(NodeControllerName), w.allNodes).
+	err = w.watchInputs(ctrl.NewControllerManagedBy(mgr).Named(NodeControllerName), w.allNodes).
 		Watches(&frrv1beta1.FRRConfiguration{}, handler.EnqueueRequestsFromMapFunc(w.nodesOfConfig)).
 		Complete(nodes)
 	if err != nil {
@@ -97,8 +115,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, options translate.Options) err
 	}
 
 	cluster := &ClusterReconciler{
-		Client: mgr.GetClient(), Translator: translator, Options: options,
+		Client: writer, Translator: translator, Options: options,
 		Recorder: mgr.GetEventRecorder(ClusterControllerName),
+		owner:    o, mirrors: m,
 	}
 	toCluster := func(context.Context, client.Object) []reconcile.Request { return []reconcile.Request{clusterKey} }
 	return w.watchInputs(ctrl.NewControllerManagedBy(mgr).Named(ClusterControllerName), toCluster).
@@ -111,6 +130,7 @@ type watchMaps struct {
 	reader     client.Reader
 	translator *Translator
 	options    translate.Options
+	owner      owner
 }
 
 // watchInputs adds a watch on every translation input (and on the Secrets of
@@ -199,6 +219,9 @@ func (w *watchMaps) allNodes(ctx context.Context, _ client.Object) []reconcile.R
 		return requests
 	}
 	for i := range ours.Items {
+		if !w.owner.ownsConfig(&ours.Items[i]) {
+			continue
+		}
 		if node := ours.Items[i].Annotations[translate.AnnotationNode]; node != "" {
 			requests = append(requests, reconcile.Request{NamespacedName: types.NamespacedName{Name: node}})
 		}
@@ -209,7 +232,7 @@ func (w *watchMaps) allNodes(ctx context.Context, _ client.Object) []reconcile.R
 // nodesOfConfig maps an FRRConfiguration to the nodes it can affect: ours to
 // the node it is for, a user's to the nodes its nodeSelector selects.
 func (w *watchMaps) nodesOfConfig(ctx context.Context, obj client.Object) []reconcile.Request {
-	if isOurs(obj) {
+	if w.owner.ownsConfig(obj) {
 		if node := obj.GetAnnotations()[translate.AnnotationNode]; node != "" {
 			return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: node}}}
 		}

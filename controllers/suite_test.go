@@ -185,12 +185,18 @@ type runningManager struct {
 // the test apiserver, with a write-counting client. syncPeriod, when not 0,
 // makes the informers resync that often.
 func startManager(options translate.Options, syncPeriod time.Duration) *runningManager {
+	return startManagerAs(env.Config, options, syncPeriod)
+}
+
+// startManagerAs is startManager connecting with cfg (e.g. impersonating
+// frrgen's ServiceAccount).
+func startManagerAs(cfg *rest.Config, options translate.Options, syncPeriod time.Duration) *runningManager {
 	writes := &writeCounter{}
 	cacheOptions := controllers.CacheOptions(options)
 	if syncPeriod > 0 {
 		cacheOptions.SyncPeriod = &syncPeriod
 	}
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 controllers.Scheme(),
 		Cache:                  cacheOptions,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
@@ -204,7 +210,7 @@ func startManager(options translate.Options, syncPeriod time.Duration) *runningM
 	})
 	Expect(err).NotTo(HaveOccurred())
 	ctx, cancel := context.WithCancel(context.Background())
-	Expect(controllers.Setup(ctx, mgr, options)).To(Succeed())
+	Expect(controllers.Setup(ctx, mgr, options, options.Namespace)).To(Succeed())
 	m := &runningManager{writes: writes, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer GinkgoRecover()

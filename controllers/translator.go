@@ -22,6 +22,8 @@ import (
 type Translator struct {
 	reader  client.Reader
 	options translate.Options
+	// owner stamps the configurations with frrgen's ownership proof.
+	owner owner
 
 	// inputVersion counts the input events seen by the watch handlers.
 	inputVersion atomic.Uint64
@@ -44,21 +46,23 @@ func (t *Translation) ConfigFor(node string) *frrv1beta1.FRRConfiguration {
 	return t.configByNode[node]
 }
 
-func newTranslation(result translate.Result) *Translation {
+func newTranslation(result translate.Result, o owner) *Translation {
 	t := &Translation{Result: result, configByNode: make(map[string]*frrv1beta1.FRRConfiguration, len(result.Configs))}
 	for i := range result.Configs {
 		config := &result.Configs[i]
 		// The managed-by label is what lets us find, and ever delete, the
 		// object again; never write one without it.
 		config.Labels = withEntries(config.Labels, map[string]string{translate.LabelManagedBy: translate.ManagedByValue})
+		o.stampConfig(config)
 		t.configByNode[config.Annotations[translate.AnnotationNode]] = config
 	}
 	return t
 }
 
-// NewTranslator returns a Translator reading from reader (the manager's cache).
-func NewTranslator(reader client.Reader, options translate.Options) *Translator {
-	return &Translator{reader: reader, options: options}
+// newTranslator returns a Translator reading from reader (the manager's
+// cache) whose configurations carry o's proof.
+func newTranslator(reader client.Reader, options translate.Options, o owner) *Translator {
+	return &Translator{reader: reader, options: options, owner: o}
 }
 
 // InputChanged invalidates the cached Result. Watch handlers call it before
@@ -82,7 +86,7 @@ func (t *Translator) Result(ctx context.Context) (*Translation, error) {
 	start := time.Now()
 	result := translate.Build(snapshot, t.options)
 	buildDuration.Observe(time.Since(start).Seconds())
-	t.translation, t.builtVersion = newTranslation(result), version
+	t.translation, t.builtVersion = newTranslation(result, t.owner), version
 	return t.translation, nil
 }
 

@@ -7,10 +7,13 @@ import (
 	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
 	dto "github.com/prometheus/client_model/go"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	metallbv1beta2 "github.com/frrgen/frrgen/api/v1beta2"
+	"github.com/frrgen/frrgen/internal/ownership"
 	"github.com/frrgen/frrgen/internal/translate"
 )
 
@@ -58,7 +61,7 @@ func TestTranslatorBuildsOncePerInputChange(t *testing.T) {
 		}
 	}
 	reader := fake.NewClientBuilder().WithScheme(Scheme()).WithObjects(node, peer("one", "172.30.0.1")).Build()
-	translator := NewTranslator(reader, translate.Options{Namespace: "metallb-system", FRRK8sNamespace: "frr-k8s-system", NamePrefix: "frrgen-"})
+	translator := newTranslator(reader, translate.Options{Namespace: "metallb-system", FRRK8sNamespace: "frr-k8s-system", NamePrefix: "frrgen-"}, testOwner(t))
 
 	first, err := translator.Result(ctx)
 	if err != nil {
@@ -98,6 +101,18 @@ func TestTranslatorBuildsOncePerInputChange(t *testing.T) {
 	if rebuilt.ConfigFor("a").Labels[translate.LabelManagedBy] != translate.ManagedByValue {
 		t.Fatal("desired configs must carry the managed-by label")
 	}
+	if !testOwner(t).ownsConfig(rebuilt.ConfigFor("a")) {
+		t.Fatal("desired configs must carry a valid ownership proof")
+	}
+}
+
+func testOwner(t *testing.T) owner {
+	t.Helper()
+	key, err := ownership.NewKey(make([]byte, ownership.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newOwner(key)
 }
 
 func TestSecretsAfterMirroringKeepsSecretsNotOurs(t *testing.T) {
@@ -112,12 +127,14 @@ func TestSecretsAfterMirroringKeepsSecretsNotOurs(t *testing.T) {
 	}
 	reader := fake.NewClientBuilder().WithScheme(Scheme()).WithObjects(
 		secret("metallb-system", "bgp", "ours", nil),
-		// A user's Secret with the mirror's name: syncPasswordSecrets leaves
+		// A user's Secret with the mirror's name, labelled as ours but
+		// without proof (a copy of one): mirrors.ensure leaves
 		// it alone, so frr-k8s resolves the password from it.
-		secret("frr-k8s-system", "frrgen-bgp", "theirs", map[string]string{"owner": "someone-else"}),
+		secret("frr-k8s-system", "frrgen-bgp", "theirs", map[string]string{translate.LabelManagedBy: translate.ManagedByValue}),
 	).Build()
 
-	secrets, err := frrK8sSecretsAfterMirroring(ctx, reader, options, []translate.SecretMirror{{Name: "frrgen-bgp", SourceName: "bgp"}})
+	m := &mirrors{options: options, owner: testOwner(t)}
+	secrets, err := m.secretsAfterMirroring(ctx, reader, []translate.SecretMirror{{Name: "frrgen-bgp", SourceName: "bgp"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +145,7 @@ func TestSecretsAfterMirroringKeepsSecretsNotOurs(t *testing.T) {
 
 func TestDeleteSecretCountsOnlyActualDeletes(t *testing.T) {
 	ctx := context.Background()
-	r := &ClusterReconciler{Client: fake.NewClientBuilder().WithScheme(Scheme()).Build()}
+	r := &mirrors{client: fake.NewClientBuilder().WithScheme(Scheme()).Build()}
 	deletes := func() float64 {
 		var m dto.Metric
 		if err := writesTotal.WithLabelValues(kindSecret, verbDelete).Write(&m); err != nil {
@@ -143,5 +160,48 @@ func TestDeleteSecretCountsOnlyActualDeletes(t *testing.T) {
 	}
 	if after := deletes(); after != before {
 		t.Fatalf("deleting a Secret that does not exist counted %v writes", after-before)
+	}
+}
+
+// TestDeleteUnusedMirrors: a mirror nobody wants is deleted only when it is
+// provably ours and no stored configuration of ours references it; a
+// Secret carrying only our label (a user's copy) is never deleted.
+func TestDeleteUnusedMirrors(t *testing.T) {
+	ctx := context.Background()
+	options := translate.Options{Namespace: "metallb-system", FRRK8sNamespace: "frr-k8s-system", NamePrefix: "frrgen-"}
+	o := testOwner(t)
+	m := &mirrors{options: options, owner: o}
+	mirror := func(source string) *corev1.Secret {
+		return m.mirrorSecret(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "metallb-system", Name: source}},
+			translate.SecretMirror{Name: translate.MirroredSecretName("frrgen-", source), SourceName: source})
+	}
+	wanted, referenced, unused := mirror("wanted"), mirror("referenced"), mirror("unused")
+	labelOnly := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "frr-k8s-system", Name: "frrgen-users",
+		Labels: map[string]string{translate.LabelManagedBy: translate.ManagedByValue}}}
+	config := &frrv1beta1.FRRConfiguration{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "frr-k8s-system", Name: "frrgen-a",
+			Labels:      map[string]string{translate.LabelManagedBy: translate.ManagedByValue},
+			Annotations: map[string]string{translate.AnnotationNode: "a"}},
+		Spec: frrv1beta1.FRRConfigurationSpec{BGP: frrv1beta1.BGPConfig{Routers: []frrv1beta1.Router{{ASN: 64512,
+			Neighbors: []frrv1beta1.Neighbor{{Address: "172.30.0.1", ASN: 64513, PasswordSecret: frrv1beta1.SecretReference{Name: referenced.Name}}}}}}},
+	}
+	o.stampConfig(config)
+	// A user's configuration referencing a mirror does not keep it: only ours count.
+	users := config.DeepCopy()
+	users.Name, users.Annotations = "users", nil
+	users.Spec.BGP.Routers[0].Neighbors[0].PasswordSecret.Name = unused.Name
+	c := fake.NewClientBuilder().WithScheme(Scheme()).WithObjects(wanted, referenced, unused, labelOnly, config, users).Build()
+	m.client, m.live = c, c
+
+	if err := m.deleteUnused(ctx, c, []translate.SecretMirror{{Name: wanted.Name, SourceName: "wanted"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*corev1.Secret{wanted, referenced, labelOnly} {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(s), &corev1.Secret{}); err != nil {
+			t.Errorf("Secret %s: %v; want it kept", s.Name, err)
+		}
+	}
+	if err := c.Get(ctx, client.ObjectKeyFromObject(unused), &corev1.Secret{}); !apierrors.IsNotFound(err) {
+		t.Errorf("Secret %s: %v; want it deleted", unused.Name, err)
 	}
 }

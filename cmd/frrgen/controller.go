@@ -25,6 +25,7 @@ type controllerFlags struct {
 	probeAddress            string
 	leaderElect             bool
 	leaderElectionNamespace string
+	ownershipKeyNamespace   string
 	logLevel                string
 }
 
@@ -45,6 +46,7 @@ func newControllerCommand() *cobra.Command {
 	fl.StringVar(&f.probeAddress, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz endpoints")
 	fl.BoolVar(&f.leaderElect, "leader-elect", true, "run the controllers only in the replica holding the leader Lease")
 	fl.StringVar(&f.leaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader Lease (default: the pod's namespace; required outside a cluster when --leader-elect is on)")
+	fl.StringVar(&f.ownershipKeyNamespace, "ownership-key-namespace", "metallb-system", "frrgen's own namespace, holding the Secret "+controllers.OwnershipKeySecret+" that proves which objects frrgen wrote (created when absent)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info or error")
 	return cmd
 }
@@ -81,7 +83,7 @@ func runController(cmd *cobra.Command, f *controllerFlags) error {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
 	ctx := ctrl.SetupSignalHandler()
-	if err := controllers.Setup(ctx, mgr, options); err != nil {
+	if err := controllers.Setup(ctx, mgr, options, f.ownershipKeyNamespace); err != nil {
 		return fmt.Errorf("setting up the controllers: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/frrgen/frrgen/internal/manifest"
 	"github.com/frrgen/frrgen/internal/merge"
+	"github.com/frrgen/frrgen/internal/ownership"
 	"github.com/frrgen/frrgen/internal/translate"
 )
 
@@ -191,13 +192,21 @@ func blockStyle(n *yamlv3.Node) {
 // every conflict goes to stderr and makes the exit status 2.
 func writeEffectiveConfigs(stdout, stderr io.Writer, generated []frrv1beta1.FRRConfiguration, result translate.Result,
 	objs *manifest.Objects, opts translate.Options, format string) error {
-	// Our own configs in the input (a dump of the cluster, say) are replaced
-	// by the generated ones.
+	// Offline there is no ownership key: an input config is taken for the
+	// stored version of ours (a dump of the cluster, say), and replaced by
+	// the generated one, only when it has the generated config's name and
+	// carries a proof; the controller checks that proof, render cannot.
+	// Every other input config, labelled as ours or not, is a user's.
+	generatedNames := map[string]bool{}
+	for _, c := range generated {
+		generatedNames[c.Name] = true
+	}
 	var users []frrv1beta1.FRRConfiguration
 	for _, c := range inNamespace(objs.FRRConfigurations, opts.FRRK8sNamespace, stderr) {
-		if c.Labels[translate.LabelManagedBy] != translate.ManagedByValue {
-			users = append(users, c)
+		if _, proven := c.Annotations[ownership.AnnotationProof]; proven && generatedNames[c.Name] {
+			continue
 		}
+		users = append(users, c)
 	}
 	secrets := slices.Clone(objs.Secrets)
 	for _, m := range result.PasswordSecrets {
@@ -231,8 +240,8 @@ func writeEffectiveConfigs(stdout, stderr io.Writer, generated []frrv1beta1.FRRC
 		}
 		if taken {
 			// The controller never overwrites it, and writes nothing for the node.
-			fmt.Fprintf(stderr, "error: node %s: FRRConfiguration %s/%s exists and is not managed by frrgen (label %s=%s missing); frrgen does not overwrite it\n",
-				node, ours.Namespace, ours.Name, translate.LabelManagedBy, translate.ManagedByValue)
+			notOurs := ownership.Checker{Label: translate.LabelManagedBy, Value: translate.ManagedByValue}
+			fmt.Fprintf(stderr, "error: node %s: %s\n", node, notOurs.NotOursMessage("FRRConfiguration", ours.Namespace, ours.Name))
 			conflicts++
 			continue
 		}

@@ -289,7 +289,7 @@ spec:
 ---
 apiVersion: v1
 kind: Secret
-metadata: {name: bgp-auth, namespace: metallb-system}
+metadata: {name: bgp-auth, namespace: metallb-system, annotations: {frrgen.io/bgp-peers: peer}}
 type: kubernetes.io/basic-auth
 stringData: {username: bgp, password: s3cret}
 ---
@@ -382,18 +382,52 @@ spec:
 			wantStderr: "error: node node-a: FRRConfiguration frr-k8s-system/frrgen-node-a exists and is not managed by frrgen",
 		},
 		{
-			name: "a stale config of ours in the input is replaced by the generated one",
+			name: "a stored config of ours (our name and a proof) in the input is replaced by the generated one",
+			user: `apiVersion: frrk8s.metallb.io/v1beta1
+kind: FRRConfiguration
+metadata:
+  name: frrgen-node-a
+  namespace: frr-k8s-system
+  labels: {app.kubernetes.io/managed-by: frrgen}
+  annotations: {frrgen.io/node: node-a, frrgen.io/owner-proof: c29tZSBwcm9vZg==}
+spec:
+  bgp:
+    routers: [{asn: 65000}]
+`,
+			wantConfigs: []string{"frr-k8s-system/frrgen-node-a"},
+		},
+		{
+			// As in the controller: the label alone proves nothing.
+			name: "a config labelled as ours under another name is a user's, merge-checked",
 			user: `apiVersion: frrk8s.metallb.io/v1beta1
 kind: FRRConfiguration
 metadata:
   name: frrgen-old
   namespace: frr-k8s-system
   labels: {app.kubernetes.io/managed-by: frrgen}
+  annotations: {frrgen.io/node: node-a, frrgen.io/owner-proof: c29tZSBwcm9vZg==}
 spec:
   bgp:
     routers: [{asn: 65000}]
 `,
-			wantConfigs: []string{"frr-k8s-system/frrgen-node-a"},
+			wantCode:   2,
+			wantStderr: "error: node node-a: FRRConfiguration frr-k8s-system/frrgen-old conflicts with frr-k8s-system/frrgen-node-a",
+		},
+		{
+			name: "a config with our name and label but no proof is a user's with our name",
+			user: `apiVersion: frrk8s.metallb.io/v1beta1
+kind: FRRConfiguration
+metadata:
+  name: frrgen-node-a
+  namespace: frr-k8s-system
+  labels: {app.kubernetes.io/managed-by: frrgen}
+  annotations: {frrgen.io/node: node-a}
+spec:
+  bgp:
+    routers: [{asn: 64512}]
+`,
+			wantCode:   2,
+			wantStderr: "error: node node-a: FRRConfiguration frr-k8s-system/frrgen-node-a exists and is not managed by frrgen",
 		},
 	}
 	for _, tc := range cases {

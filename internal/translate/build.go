@@ -211,6 +211,7 @@ func (b *builder) parseNodes(in []*corev1.Node) []*nodeInfo {
 	for _, n := range in {
 		info := &nodeInfo{
 			name:               n.Name,
+			uid:                n.UID,
 			labels:             labels.Set(n.Labels),
 			networkUnavailable: nodeConditionTrue(n, corev1.NodeNetworkUnavailable),
 		}
@@ -392,6 +393,9 @@ func (b *builder) desiredConfigForNode(n *nodeInfo, plans []servicePlan, announc
 			Namespace:   b.opts.FRRK8sNamespace,
 			Labels:      map[string]string{LabelManagedBy: ManagedByValue},
 			Annotations: map[string]string{AnnotationNode: n.name},
+			// The apiserver's garbage collector deletes the configuration
+			// of a deleted Node even while frrgen is down.
+			OwnerReferences: nodeOwnerReference(n),
 		},
 		Spec: frrv1beta1.FRRConfigurationSpec{
 			NodeSelector: metav1.LabelSelector{MatchLabels: map[string]string{labelHostname: n.hostname()}},
@@ -615,4 +619,14 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// nodeOwnerReference makes a configuration a dependent of its Node; none
+// when the Node's UID is unknown (a Node read from a file). It neither
+// blocks the Node's deletion nor claims to be the Node's controller.
+func nodeOwnerReference(n *nodeInfo) []metav1.OwnerReference {
+	if n.uid == "" {
+		return nil
+	}
+	return []metav1.OwnerReference{{APIVersion: "v1", Kind: "Node", Name: n.name, UID: n.uid}}
 }

@@ -42,8 +42,9 @@ func validSnapshot() translate.Snapshot {
 		Communities: []metallbv1beta1.Community{{ObjectMeta: meta("aliases"), Spec: metallbv1beta1.CommunitySpec{
 			Communities: []metallbv1beta1.CommunityAlias{{Name: "a1", Value: "1:1"}},
 		}}},
-		Secrets: []corev1.Secret{{ObjectMeta: meta("auth"), Type: corev1.SecretTypeBasicAuth, Data: map[string][]byte{"password": []byte("x")}}},
-		Nodes:   []corev1.Node{{ObjectMeta: metav1.ObjectMeta{Name: "node-a", Labels: map[string]string{"kubernetes.io/hostname": "node-a"}}}},
+		Secrets: []corev1.Secret{{ObjectMeta: metav1.ObjectMeta{Name: "auth", Namespace: ns, Annotations: map[string]string{translate.AnnotationAllowedPeers: "p1"}},
+			Type: corev1.SecretTypeBasicAuth, Data: map[string][]byte{"password": []byte("x")}}},
+		Nodes: []corev1.Node{{ObjectMeta: metav1.ObjectMeta{Name: "node-a", Labels: map[string]string{"kubernetes.io/hostname": "node-a"}}}},
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 
 	metallbv1beta1 "github.com/frrgen/frrgen/api/v1beta1"
 	metallbv1beta2 "github.com/frrgen/frrgen/api/v1beta2"
@@ -23,6 +24,7 @@ import (
 
 type nodeInfo struct {
 	name               string
+	uid                types.UID // empty for a Node read from a file without one
 	labels             labels.Set
 	speaker            bool
 	networkUnavailable bool
@@ -582,7 +584,7 @@ func parsePeers(d *diagnostics, o Options, in []*metallbv1beta2.BGPPeer, bfd map
 					d.warning(p.ref, "spec.passwordSecret.namespace", ns, "namespace %s is ignored: the Secret %q is read from the peer's namespace %s", ns, name, obj.Namespace)
 				}
 				if checkPasswordSecret(d, p.ref, name, secrets) {
-					p.mirroredSecret = SecretMirror{Name: mirroredSecretName(o.NamePrefix, name), SourceName: name}
+					p.mirroredSecret = SecretMirror{Name: MirroredSecretName(o.NamePrefix, name), SourceName: name}
 					nb.PasswordSecret = frrv1beta1.SecretReference{Name: p.mirroredSecret.Name, Namespace: o.FRRK8sNamespace}
 				}
 			}
@@ -615,10 +617,35 @@ func checkPasswordSecret(d *diagnostics, ref ObjectRef, name string, secrets map
 	case !hasKey(secret.Data, secretKeyPasswd) && !hasKey(secret.StringData, secretKeyPasswd):
 		// The key must exist; an empty password is accepted, as MetalLB does.
 		d.problem(ref, "spec.passwordSecret.name", name, "Secret %q has no %q key", name, secretKeyPasswd)
+	case !allowsPeer(secret, ref.Name):
+		d.problem(ref, "spec.passwordSecret.name", name,
+			"Secret %q has not allowed BGPPeer %q to use it as a BGP password; its owner must annotate it: kubectl annotate secret -n %s %s %s=%s",
+			name, ref.Name, ref.Namespace, name, AnnotationAllowedPeers, allowedPeersWith(secret, ref.Name))
 	default:
 		return true
 	}
 	return false
+}
+
+// allowsPeer tells whether the Secret's owner lets peer use it (see
+// AnnotationAllowedPeers). Names are compared exactly, spaces around commas
+// ignored.
+func allowsPeer(secret *corev1.Secret, peer string) bool {
+	for _, name := range strings.Split(secret.Annotations[AnnotationAllowedPeers], ",") {
+		if name = strings.TrimSpace(name); name == "*" || name == peer {
+			return true
+		}
+	}
+	return false
+}
+
+// allowedPeersWith is the annotation value that adds peer to what the
+// Secret already allows, for the hint in the message.
+func allowedPeersWith(secret *corev1.Secret, peer string) string {
+	if current := strings.TrimSpace(secret.Annotations[AnnotationAllowedPeers]); current != "" {
+		return current + "," + peer + " --overwrite"
+	}
+	return peer
 }
 
 func hasKey[V any](m map[string]V, key string) bool {
@@ -666,9 +693,9 @@ func deriveTimers(d *diagnostics, ref ObjectRef, hold, keepalive *metav1.Duratio
 	return &metav1.Duration{Duration: h}, &metav1.Duration{Duration: k}
 }
 
-// mirroredSecretName is the name of the copy of a password Secret in the
+// MirroredSecretName is the name of the copy of a password Secret in the
 // frr-k8s namespace.
-func mirroredSecretName(prefix, secret string) string {
+func MirroredSecretName(prefix, secret string) string {
 	return objectName(prefix + secret)
 }
 

@@ -43,6 +43,13 @@ const (
 	AnnotationNode = "frrgen.io/node"
 )
 
+// AnnotationAllowedPeers, on a Secret of the input namespace, lists the
+// BGPPeers (comma-separated names, or "*" for every BGPPeer of the
+// namespace) that may use it as passwordSecret. Without it frrgen does not
+// copy the Secret: whoever may create a BGPPeer must not be able to send
+// another team's Secret to an address of their choosing.
+const AnnotationAllowedPeers = "frrgen.io/bgp-peers"
+
 // Options are the controller's settings that change the translation.
 type Options struct {
 	// Namespace holds the MetalLB objects; objects elsewhere are ignored.
