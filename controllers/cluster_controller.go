@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -35,6 +36,7 @@ type ClusterReconciler struct {
 	Recorder   events.EventRecorder
 	owner      owner
 	mirrors    *mirrors
+	outcomes   *nodeOutcomes
 
 	mu sync.Mutex
 	// announcements holds the last announcement text of each service; nil
@@ -57,16 +59,18 @@ func (r *ClusterReconciler) Reconcile(ctx context.Context, _ ctrl.Request) (ctrl
 	if err := r.mirrors.deleteUnused(ctx, r.Client, translation.PasswordSecrets); err != nil {
 		return ctrl.Result{}, err
 	}
-	conflicts, err := r.findConflicts(ctx, translation)
+	problems, err := r.findNodeProblems(ctx, translation)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if err := r.updateStatuses(ctx, translation, conflicts); err != nil {
-		return ctrl.Result{}, err
+	if err := r.updateStatuses(ctx, translation, problems); err != nil {
+		return ctrl.Result{}, fmt.Errorf("writing status: %w", err)
 	}
-	// While a node is held, what it announces is its last good
-	// configuration's, which this translation does not describe.
-	if len(translation.Held) == 0 {
+	// Service Events say what the nodes were given: they wait until every
+	// node has acted on this translation (its outcome wakes us), and none
+	// are sent while a node is held, since what it announces is its last
+	// good configuration's, which this translation does not describe.
+	if len(translation.Held) == 0 && r.settled(translation) {
 		if err := r.announceServices(ctx, translation); err != nil {
 			return ctrl.Result{}, err
 		}
@@ -74,8 +78,8 @@ func (r *ClusterReconciler) Reconcile(ctx context.Context, _ ctrl.Request) (ctrl
 	return ctrl.Result{}, nil
 }
 
-// peerConflicts maps a BGPPeer name to the per-node conflict messages that
-// involve its sessions, sorted by node.
+// peerConflicts maps a BGPPeer name to the per-node problems that involve
+// its sessions, sorted by node.
 type peerConflicts map[string][]nodeConflict
 
 type nodeConflict struct {
@@ -83,57 +87,45 @@ type nodeConflict struct {
 	message string
 }
 
-// findConflicts runs merge.Check for every node, as the node reconciler does
-// before writing, and attributes each conflict to the BGPPeers whose
-// neighbor (or, for a router-level clash, whose VRF) it concerns.
-func (r *ClusterReconciler) findConflicts(ctx context.Context, translation *Translation) (peerConflicts, error) {
-	others, err := usersConfigs(ctx, r.Client, r.Options.FRRK8sNamespace)
-	if err != nil {
-		return nil, err
-	}
-	secrets, err := r.mirrors.secretsAfterMirroring(ctx, r.Client, translation.PasswordSecrets)
-	if err != nil {
-		return nil, err
-	}
+// nodeProblems are, per BGPPeer, the nodes that keep an older configuration
+// because of a conflict and because a write failed, read from the node
+// reconcilers' outcomes (the node plan is the one home of the verdict).
+type nodeProblems struct {
+	conflicts, writeFailures peerConflicts
+}
+
+func (r *ClusterReconciler) findNodeProblems(ctx context.Context, translation *Translation) (nodeProblems, error) {
 	var peers metallbv1beta2.BGPPeerList
 	if err := r.Client.List(ctx, &peers, client.InNamespace(r.Options.Namespace)); err != nil {
-		return nil, err
+		return nodeProblems{}, fmt.Errorf("listing BGPPeers: %w", err)
 	}
 	peerNodes := map[string]map[string]bool{}
 	for _, summary := range translation.Peers {
 		peerNodes[summary.Name] = setOf(summary.Nodes)
 	}
-	conflicts := peerConflicts{}
-	for i := range translation.Configs {
-		desired := &translation.Configs[i]
-		nodeName := desired.Annotations[translate.AnnotationNode]
-		var node corev1.Node
-		if err := r.Client.Get(ctx, types.NamespacedName{Name: nodeName}, &node); err != nil {
-			if apierrors.IsNotFound(err) {
-				continue // deleted since the build; its event brings a new one
+	problems := nodeProblems{conflicts: peerConflicts{}, writeFailures: peerConflicts{}}
+	for node, outcome := range r.outcomes.all() {
+		for i := range peers.Items {
+			peer := &peers.Items[i]
+			if !peerNodes[peer.Name][node] {
+				continue
 			}
-			return nil, err
-		}
-		// An object of someone else's with our name blocks every session
-		// of the node, as the node reconciler does not write then.
-		conflict, err := nameTaken(ctx, r.Client, r.owner, desired)
-		if err != nil {
-			return nil, err
-		}
-		taken := conflict != nil
-		if !taken {
-			conflict, _ = merge.Check(desired, others, node.Labels, secrets)
-		}
-		if conflict == nil {
-			continue
-		}
-		for _, peer := range peers.Items {
-			if peerNodes[peer.Name][nodeName] && (taken || conflictConcernsPeer(conflict, &peer)) {
-				conflicts[peer.Name] = append(conflicts[peer.Name], nodeConflict{node: nodeName, message: conflict.Message})
+			if c := outcome.conflict; c != nil && (r.blocksWholeNode(c, node) || conflictConcernsPeer(c, peer)) {
+				problems.conflicts[peer.Name] = append(problems.conflicts[peer.Name], nodeConflict{node: node, message: c.Message})
+			}
+			if outcome.writeError != "" {
+				problems.writeFailures[peer.Name] = append(problems.writeFailures[peer.Name], nodeConflict{node: node, message: outcome.writeError})
 			}
 		}
 	}
-	return conflicts, nil
+	return problems, nil
+}
+
+// blocksWholeNode: a conflict that names only the node's own configuration
+// of ours (an object of someone else's holds its name, say) stops every
+// session of the node, as nothing is written then.
+func (r *ClusterReconciler) blocksWholeNode(c *merge.Conflict, node string) bool {
+	return len(c.Configs) == 1 && c.Configs[0].Name == translate.ConfigName(r.Options.NamePrefix, node)
 }
 
 func conflictConcernsPeer(conflict *merge.Conflict, peer *metallbv1beta2.BGPPeer) bool {
@@ -168,7 +160,7 @@ func neighborIDs(peer *metallbv1beta2.BGPPeer) []string {
 // updateStatuses writes the status of every metallb.io object whose status
 // changes, and records a Warning Event when an object becomes invalid (or its
 // problem changes).
-func (r *ClusterReconciler) updateStatuses(ctx context.Context, translation *Translation, conflicts peerConflicts) error {
+func (r *ClusterReconciler) updateStatuses(ctx context.Context, translation *Translation, problems nodeProblems) error {
 	diagnostics := map[translate.ObjectRef]*translate.ObjectDiagnostic{}
 	for i := range translation.Objects {
 		diagnostics[translation.Objects[i].Ref] = &translation.Objects[i]
@@ -195,8 +187,10 @@ func (r *ClusterReconciler) updateStatuses(ctx context.Context, translation *Tra
 			if diagnostic == nil || len(diagnostic.Problems) > 0 {
 				return changed // counts and conflicts stay as they were: its nodes are held
 			}
-			changed = meta.SetStatusCondition(&p.Status.Conditions, conflictCondition(conflicts[p.Name], p.Generation)) || changed
-			configured := int32(len(peerSummaries[p.Name].Nodes) - len(conflicts[p.Name]))
+			conflicts, failures := problems.conflicts[p.Name], problems.writeFailures[p.Name]
+			changed = meta.SetStatusCondition(&p.Status.Conditions, conflictCondition(conflicts, p.Generation)) || changed
+			changed = meta.SetStatusCondition(&p.Status.Conditions, writtenCondition(failures, p.Generation)) || changed
+			configured := int32(len(peerSummaries[p.Name].Nodes) - len(setOf(append(nodesOf(conflicts), nodesOf(failures)...))))
 			if p.Status.ConfiguredNodes != configured {
 				p.Status.ConfiguredNodes, changed = configured, true
 			}
@@ -345,6 +339,42 @@ func joinMessages(problems []translate.Problem) string {
 // maxListed bounds how many nodes a condition or Event names.
 const maxListed = 5
 
+// writtenCondition is False while the configuration of one of the peer's
+// nodes could not be written: that node keeps its previous one.
+func writtenCondition(failures []nodeConflict, generation int64) metav1.Condition {
+	c := metav1.Condition{Type: metallbv1beta1.ConditionWritten, ObservedGeneration: generation}
+	if len(failures) == 0 {
+		c.Status, c.Reason = metav1.ConditionTrue, metallbv1beta1.ReasonWritten
+		c.Message = "The configuration of every node of this peer is written."
+		return c
+	}
+	c.Status, c.Reason = metav1.ConditionFalse, metallbv1beta1.ReasonWriteFailed
+	c.Message = fmt.Sprintf("%d node(s) keep their previous configuration because writing the new one failed. %s", len(failures), listNodeMessages(failures))
+	return c
+}
+
+func nodesOf(items []nodeConflict) []string {
+	out := make([]string, len(items))
+	for i, nc := range items {
+		out[i] = nc.node
+	}
+	return out
+}
+
+// listNodeMessages lists "node X: message" for the first few nodes.
+func listNodeMessages(items []nodeConflict) string {
+	sort.Slice(items, func(i, j int) bool { return items[i].node < items[j].node })
+	parts := make([]string, 0, maxListed)
+	for i, nc := range items {
+		if i == maxListed {
+			parts = append(parts, fmt.Sprintf("and %d more nodes", len(items)-maxListed))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("node %s: %s", nc.node, nc.message))
+	}
+	return strings.Join(parts, "; ")
+}
+
 func conflictCondition(conflicts []nodeConflict, generation int64) metav1.Condition {
 	c := metav1.Condition{Type: metallbv1beta1.ConditionConflict, ObservedGeneration: generation}
 	if len(conflicts) == 0 {
@@ -352,18 +382,21 @@ func conflictCondition(conflicts []nodeConflict, generation int64) metav1.Condit
 		c.Message = "No other FRRConfiguration clashes with this peer's sessions."
 		return c
 	}
-	sort.Slice(conflicts, func(i, j int) bool { return conflicts[i].node < conflicts[j].node })
-	parts := make([]string, 0, maxListed)
-	for i, nc := range conflicts {
-		if i == maxListed {
-			parts = append(parts, fmt.Sprintf("and %d more nodes", len(conflicts)-maxListed))
-			break
-		}
-		parts = append(parts, fmt.Sprintf("node %s: %s", nc.node, nc.message))
-	}
 	c.Status, c.Reason = metav1.ConditionTrue, metallbv1beta1.ReasonConflict
-	c.Message = fmt.Sprintf("%d node(s) keep their last good configuration. %s", len(conflicts), strings.Join(parts, "; "))
+	c.Message = fmt.Sprintf("%d node(s) keep their last good configuration. %s", len(conflicts), listNodeMessages(conflicts))
 	return c
+}
+
+// settled tells whether every node with a configuration in translation has
+// acted on it (written, or found a conflict or a failure).
+func (r *ClusterReconciler) settled(translation *Translation) bool {
+	outcomes := r.outcomes.all()
+	for i := range translation.Configs {
+		if outcomes[translation.Configs[i].Annotations[translate.AnnotationNode]].translation != translation {
+			return false
+		}
+	}
+	return true
 }
 
 // announceServices records an Event on each Service whose announcement
@@ -371,8 +404,12 @@ func conflictCondition(conflicts []nodeConflict, generation int64) metav1.Condit
 func (r *ClusterReconciler) announceServices(ctx context.Context, translation *Translation) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	outcomes := r.outcomes.all()
 	current := make(map[types.NamespacedName]string, len(translation.Services))
 	for _, s := range translation.Services {
+		// A node whose write failed, or that is in conflict, does not
+		// announce what this translation gives it.
+		s.Nodes = slices.DeleteFunc(slices.Clone(s.Nodes), func(node string) bool { return !outcomes[node].current(translation) })
 		current[s.Service] = announcementText(s)
 	}
 	if r.announcements == nil {

@@ -23,9 +23,13 @@ var (
 		Name: "frrgen_conflicts_total",
 		Help: "Times a node's desired FRRConfiguration was found to clash with another FRRConfiguration (counted when the clash appears or changes).",
 	})
+	writeErrorsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "frrgen_write_errors_total",
+		Help: "Writes of frrgen's that the apiserver refused, by kind and verb.",
+	}, []string{"kind", "verb"})
 	staleConfig = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "frrgen_config_stale",
-		Help: "1 when the node keeps its last good FRRConfiguration because the input is invalid or clashes with another FRRConfiguration, else 0.",
+		Help: "1 when the node keeps an older FRRConfiguration: invalid input could change it, it would clash with another FRRConfiguration, or writing it failed; else 0.",
 	}, []string{"node"})
 	prefixesPerNode = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "frrgen_prefixes",
@@ -34,7 +38,7 @@ var (
 )
 
 func init() {
-	metrics.Registry.MustRegister(buildDuration, writesTotal, conflictsTotal, staleConfig, prefixesPerNode)
+	metrics.Registry.MustRegister(buildDuration, writesTotal, writeErrorsTotal, conflictsTotal, staleConfig, prefixesPerNode)
 }
 
 const (

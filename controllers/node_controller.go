@@ -2,12 +2,13 @@ package controllers
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
@@ -16,6 +17,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/frrgen/frrgen/internal/merge"
+	"github.com/frrgen/frrgen/internal/nodeplan"
 	"github.com/frrgen/frrgen/internal/translate"
 )
 
@@ -55,218 +57,224 @@ type NodeReconciler struct {
 	Recorder   events.EventRecorder
 	owner      owner
 	mirrors    *mirrors
+	outcomes   *nodeOutcomes
 
 	mu sync.Mutex
-	// reportedConflicts holds, per node, the conflict message already
-	// recorded as Events, so that a persisting conflict is reported once.
-	reportedConflicts map[string]string
+	// reported holds, per node, the conflict or write error already recorded
+	// as an Event, so that a persisting problem is reported once.
+	reported map[string]string
 }
 
-// Reconcile makes the node's FRRConfiguration the translated one: it reads
-// the (cached) translation, checks it merges with the users' configurations,
-// writes it if it differs from the stored one, and removes ours that are no
-// longer wanted.
+// Reconcile is a short linear story: read the node's current state, let the
+// node plan decide, apply its writes, and record what happened (status,
+// Events and metrics are made from that record).
 func (r *NodeReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	node := req.Name
-	log := logf.FromContext(ctx).WithValues("node", node)
-
 	translation, err := r.Translator.Result(ctx)
 	if err != nil {
-		return ctrl.Result{}, err
+		return ctrl.Result{}, fmt.Errorf("translating the input: %w", err)
+	}
+	in, exists, err := r.currentState(ctx, translation, node)
+	if err != nil {
+		return ctrl.Result{}, fmt.Errorf("reading node %s: %w", node, err)
+	}
+	plan := r.decide(node, in)
+	for _, w := range plan.Warnings {
+		logf.FromContext(ctx).V(1).Info("merge warning", "node", node, "warning", w) // repeats: debug level
 	}
 
-	var stored frrv1beta1.FRRConfigurationList
-	if err := r.Client.List(ctx, &stored, client.InNamespace(r.Options.FRRK8sNamespace), client.MatchingFields{nodeIndex: node}); err != nil {
-		return ctrl.Result{}, err
-	}
-	if translation.HeldBy(node) != nil {
-		// Fail static: an invalid object could change this node, so it
-		// keeps what it has; the cluster reconciler reports the object. A
-		// node without a configuration of ours keeps nothing: not stale.
-		if len(stored.Items) > 0 {
+	outcome := nodeOutcome{translation: translation, held: translation.HeldBy(node), conflict: plan.Conflict}
+	switch {
+	case len(in.Desired) == 0 && len(in.Stored) == 0 && !in.Held:
+		r.forgetNode(node) // nothing of ours, nothing wanted: no series, no record
+		return ctrl.Result{}, nil
+	case in.Held || plan.Conflict != nil:
+		// Fail static: the node keeps what it has. A node without a
+		// configuration of ours keeps nothing, so it is not stale.
+		if len(in.Stored) > 0 {
 			staleConfig.WithLabelValues(node).Set(1)
 		}
+		if plan.Conflict != nil {
+			r.reportConflict(ctx, node, in, plan.Conflict)
+		}
+		r.outcomes.record(node, outcome)
 		return ctrl.Result{}, nil
 	}
-
-	desired := translation.ConfigFor(node)
-	if desired == nil {
-		// Deleted node, or no longer a speaker: remove what we wrote for it.
-		for i := range stored.Items {
-			if err := r.delete(ctx, &stored.Items[i]); err != nil {
-				return ctrl.Result{}, err
-			}
+	if err := r.applyPlan(ctx, translation, in.Desired, plan); err != nil {
+		if apierrors.IsNotFound(err) && !exists {
+			return ctrl.Result{}, nil // the node went away meanwhile; its deletion event brings us back
 		}
+		outcome.writeError = err.Error()
+		staleConfig.WithLabelValues(node).Set(1)
+		r.reportWriteFailure(ctx, node, err)
+		r.outcomes.record(node, outcome)
+		return ctrl.Result{}, fmt.Errorf("writing the configuration of node %s: %w", node, err)
+	}
+	r.clearReported(node)
+	if len(in.Desired) == 0 {
 		r.forgetNode(node)
 		return ctrl.Result{}, nil
 	}
-
-	conflict, warnings, err := r.check(ctx, translation, desired)
-	if apierrors.IsNotFound(err) {
-		return ctrl.Result{}, nil // the node was deleted after the build; its event requeues it
-	}
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	for _, w := range warnings {
-		log.V(1).Info("merge warning", "warning", w) // repeats every reconcile: debug level
-	}
-	if conflict != nil {
-		staleConfig.WithLabelValues(node).Set(1)
-		r.reportConflict(ctx, node, desired, conflict)
-		return ctrl.Result{}, nil
-	}
-	r.clearConflict(node)
-
-	err = r.mirrors.writeConfig(ctx, r.Client, translation.PasswordSecrets, desired, func() error { return r.apply(ctx, desired) })
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	// Objects of ours for this node under another name (e.g. the name prefix
-	// changed) would merge with the new one: remove them.
-	for i := range stored.Items {
-		if stored.Items[i].Name != desired.Name {
-			if err := r.delete(ctx, &stored.Items[i]); err != nil {
-				return ctrl.Result{}, err
-			}
-		}
-	}
+	r.outcomes.record(node, outcome)
 	staleConfig.WithLabelValues(node).Set(0)
-	prefixesPerNode.WithLabelValues(node).Set(float64(countPrefixes(desired)))
+	prefixesPerNode.WithLabelValues(node).Set(float64(countPrefixes(in.Desired)))
 	return ctrl.Result{}, nil
 }
 
-// check runs merge.Check for desired against the users' FRRConfigurations. An
-// object with desired's name that is not ours is reported as a conflict too:
-// we never overwrite it.
-func (r *NodeReconciler) check(ctx context.Context, translation *Translation, desired *frrv1beta1.FRRConfiguration) (*merge.Conflict, []string, error) {
-	if conflict, err := nameTaken(ctx, r.Client, r.owner, desired); conflict != nil || err != nil {
-		return conflict, nil, err
+// currentState gathers the node plan's input from the cache: the node's
+// labels, its desired and stored configurations, the users' configurations
+// and the Secrets frr-k8s will read. exists is false for a deleted Node.
+func (r *NodeReconciler) currentState(ctx context.Context, translation *Translation, node string) (nodeplan.Input, bool, error) {
+	in := nodeplan.Input{Node: node, Held: translation.HeldBy(node) != nil}
+	if desired := translation.ConfigFor(node); desired != nil {
+		in.Desired = []frrv1beta1.FRRConfiguration{*desired}
 	}
-
-	var node corev1.Node
-	if err := r.Client.Get(ctx, types.NamespacedName{Name: desired.Annotations[translate.AnnotationNode]}, &node); err != nil {
-		return nil, nil, err // NotFound included: the deletion event requeues the node with a fresh build
+	var stored frrv1beta1.FRRConfigurationList
+	if err := r.Client.List(ctx, &stored, client.InNamespace(r.Options.FRRK8sNamespace), client.MatchingFields{nodeIndex: node}); err != nil {
+		return in, false, err
+	}
+	in.Stored = stored.Items
+	var n corev1.Node
+	err := r.Client.Get(ctx, types.NamespacedName{Name: node}, &n)
+	if client.IgnoreNotFound(err) != nil {
+		return in, false, err
+	}
+	exists := err == nil
+	in.NodeLabels = n.Labels
+	if len(in.Desired) == 0 || in.Held {
+		return in, exists, nil // nothing to check
 	}
 	others, err := usersConfigs(ctx, r.Client, r.Options.FRRK8sNamespace)
 	if err != nil {
-		return nil, nil, err
+		return in, exists, err
 	}
-	secrets, err := r.mirrors.secretsAfterMirroring(ctx, r.Client, translation.PasswordSecrets)
-	if err != nil {
-		return nil, nil, err
-	}
-	conflict, warnings := merge.Check(desired, others, node.Labels, secrets)
-	return conflict, warnings, nil
+	in.Others = others
+	in.Secrets, err = r.mirrors.secretsAfterMirroring(ctx, r.Client, translation.PasswordSecrets)
+	return in, exists, err
 }
 
-// nameTaken returns a conflict when an object with desired's name exists
-// and is not provably ours: we never overwrite it.
-func nameTaken(ctx context.Context, reader client.Reader, o owner, desired *frrv1beta1.FRRConfiguration) (*merge.Conflict, error) {
-	var existing frrv1beta1.FRRConfiguration
-	err := reader.Get(ctx, client.ObjectKeyFromObject(desired), &existing)
-	switch {
-	case err == nil && !o.ownsConfig(&existing):
-		return &merge.Conflict{
-			Configs: []types.NamespacedName{client.ObjectKeyFromObject(desired)},
-			Field:   "metadata.annotations",
-			Message: o.checker.NotOursMessage(kindFRRConfiguration, desired.Namespace, desired.Name),
-		}, nil
-	case err != nil && !apierrors.IsNotFound(err):
-		return nil, err
+// decide runs the node plan, reusing the node's last merge verdict when the
+// content it judged has not changed.
+func (r *NodeReconciler) decide(node string, in nodeplan.Input) nodeplan.Plan {
+	if !nodeplan.NeedsMerge(in) {
+		return nodeplan.Decide(in)
 	}
-	return nil, nil
+	key := verdictKey(&in)
+	in.Verdict = r.outcomes.verdict(node, key)
+	plan := nodeplan.Decide(in)
+	if in.Verdict == nil && plan.Verdict != nil {
+		r.outcomes.keepVerdict(node, key, plan.Verdict)
+	}
+	return plan
 }
 
-// apply creates or updates desired, writing only when the stored object
-// differs from it once the apiserver's defaults are taken into account.
-func (r *NodeReconciler) apply(ctx context.Context, desired *frrv1beta1.FRRConfiguration) error {
-	var current frrv1beta1.FRRConfiguration
-	err := r.Client.Get(ctx, client.ObjectKeyFromObject(desired), &current)
-	if apierrors.IsNotFound(err) {
-		if err := r.Client.Create(ctx, desired.DeepCopy()); err != nil {
-			return err
+// applyPlan makes the plan's writes, in its order, after the password
+// mirrors the desired configurations reference (also when the configurations
+// themselves are unchanged: a rotated password must reach its mirror).
+func (r *NodeReconciler) applyPlan(ctx context.Context, translation *Translation, desired []frrv1beta1.FRRConfiguration, plan nodeplan.Plan) error {
+	referencing := make([]*frrv1beta1.FRRConfiguration, len(desired))
+	for i := range desired {
+		referencing[i] = &desired[i]
+	}
+	return r.mirrors.writeConfigs(ctx, r.Client, translation.PasswordSecrets, referencing, func() error {
+		for _, w := range plan.Writes {
+			if err := r.write(ctx, w); err != nil {
+				return fmt.Errorf("%s FRRConfiguration %s/%s: %w", w.Verb, w.Config.Namespace, w.Config.Name, err)
+			}
 		}
-		writesTotal.WithLabelValues(kindFRRConfiguration, verbCreate).Inc()
 		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if specsEqual(&current.Spec, &desired.Spec) && hasAll(current.Labels, desired.Labels) && hasAll(current.Annotations, desired.Annotations) &&
-		equality.Semantic.DeepEqual(current.OwnerReferences, desired.OwnerReferences) {
-		return nil
-	}
-	updated := current.DeepCopy()
-	updated.Spec = *desired.Spec.DeepCopy()
-	updated.OwnerReferences = desired.OwnerReferences
-	updated.Labels = withEntries(updated.Labels, desired.Labels)
-	updated.Annotations = withEntries(updated.Annotations, desired.Annotations)
-	if err := r.Client.Update(ctx, updated); err != nil {
-		return err
-	}
-	writesTotal.WithLabelValues(kindFRRConfiguration, verbUpdate).Inc()
-	return nil
+	})
 }
 
-func (r *NodeReconciler) delete(ctx context.Context, config *frrv1beta1.FRRConfiguration) error {
-	if !r.owner.ownsConfig(config) {
-		return nil // the index holds only ours; this guards the invariant
-	}
-	err := r.Client.Delete(ctx, config, client.Preconditions{UID: &config.UID, ResourceVersion: &config.ResourceVersion})
-	if apierrors.IsNotFound(err) {
-		return nil
+func (r *NodeReconciler) write(ctx context.Context, w nodeplan.Write) error {
+	var err error
+	switch w.Verb {
+	case nodeplan.Create:
+		err = r.Client.Create(ctx, w.Config.DeepCopy())
+	case nodeplan.Update:
+		err = r.Client.Update(ctx, w.Config.DeepCopy())
+	case nodeplan.Delete:
+		if !r.owner.ownsConfig(w.Config) {
+			return nil // the index holds only ours; this guards the invariant
+		}
+		err = r.Client.Delete(ctx, w.Config, client.Preconditions{UID: &w.Config.UID, ResourceVersion: &w.Config.ResourceVersion})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
 	}
 	if err != nil {
+		writeErrorsTotal.WithLabelValues(kindFRRConfiguration, string(w.Verb)).Inc()
 		return err
 	}
-	writesTotal.WithLabelValues(kindFRRConfiguration, verbDelete).Inc()
+	writesTotal.WithLabelValues(kindFRRConfiguration, string(w.Verb)).Inc()
 	return nil
 }
 
 // reportConflict records Events on our object and on the other ones, once per
 // distinct conflict.
-func (r *NodeReconciler) reportConflict(ctx context.Context, node string, desired *frrv1beta1.FRRConfiguration, conflict *merge.Conflict) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.reportedConflicts == nil {
-		r.reportedConflicts = map[string]string{}
-	}
-	if r.reportedConflicts[node] == conflict.Message {
+func (r *NodeReconciler) reportConflict(ctx context.Context, node string, in nodeplan.Input, conflict *merge.Conflict) {
+	if !r.firstReport(node, conflict.Message) {
 		return
 	}
-	r.reportedConflicts[node] = conflict.Message
 	conflictsTotal.Inc()
 	logf.FromContext(ctx).Info("not writing node configuration: conflict", "node", node, "conflict", conflict.Message)
 
-	var ours frrv1beta1.FRRConfiguration
-	oursExists := r.Client.Get(ctx, client.ObjectKeyFromObject(desired), &ours) == nil && r.owner.ownsConfig(&ours)
+	var ours *frrv1beta1.FRRConfiguration
+	if len(in.Stored) > 0 {
+		ours = &in.Stored[0]
+	}
 	for _, key := range conflict.Configs {
 		var other frrv1beta1.FRRConfiguration
 		if r.Client.Get(ctx, key, &other) != nil || r.owner.ownsConfig(&other) {
 			continue
 		}
 		var related runtime.Object // an untyped nil when ours does not exist yet
-		if oursExists {
-			related = &ours
+		if ours != nil {
+			related = ours
 		}
 		r.Recorder.Eventf(&other, related, corev1.EventTypeWarning, "Conflict", "MergeCheck",
 			"clashes with frrgen's configuration for node %s, which keeps its last good configuration: %s", node, conflict.Message)
 	}
-	if oursExists {
-		r.Recorder.Eventf(&ours, nil, corev1.EventTypeWarning, "Conflict", "MergeCheck",
+	if ours != nil {
+		r.Recorder.Eventf(ours, nil, corev1.EventTypeWarning, "Conflict", "MergeCheck",
 			"not updated, node %s keeps its last good configuration: %s", node, conflict.Message)
 	}
 }
 
-func (r *NodeReconciler) clearConflict(node string) {
+// reportWriteFailure records a Warning Event on the Node, once per distinct
+// error: frr-k8s there keeps running the previous configuration.
+func (r *NodeReconciler) reportWriteFailure(ctx context.Context, node string, err error) {
+	if !r.firstReport(node, err.Error()) {
+		return
+	}
+	logf.FromContext(ctx).Error(err, "writing node configuration failed", "node", node)
+	r.Recorder.Eventf(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: node}}, nil, corev1.EventTypeWarning, "WriteFailed", "Write",
+		"the FRRConfiguration of node %s could not be written, so frr-k8s there keeps its previous configuration: %v", node, err)
+}
+
+// firstReport tells whether message is new for node, and remembers it.
+func (r *NodeReconciler) firstReport(node, message string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	delete(r.reportedConflicts, node)
+	if r.reported == nil {
+		r.reported = map[string]string{}
+	}
+	if r.reported[node] == message {
+		return false
+	}
+	r.reported[node] = message
+	return true
+}
+
+func (r *NodeReconciler) clearReported(node string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.reported, node)
 }
 
 func (r *NodeReconciler) forgetNode(node string) {
-	r.clearConflict(node)
+	r.clearReported(node)
+	r.outcomes.forget(node)
 	staleConfig.DeleteLabelValues(node)
 	prefixesPerNode.DeleteLabelValues(node)
 }
@@ -281,10 +289,12 @@ func usersConfigs(ctx context.Context, reader client.Reader, namespace string) (
 	return list.Items, nil
 }
 
-func countPrefixes(config *frrv1beta1.FRRConfiguration) int {
+func countPrefixes(configs []frrv1beta1.FRRConfiguration) int {
 	n := 0
-	for _, router := range config.Spec.BGP.Routers {
-		n += len(router.Prefixes)
+	for i := range configs {
+		for _, router := range configs[i].Spec.BGP.Routers {
+			n += len(router.Prefixes)
+		}
 	}
 	return n
 }

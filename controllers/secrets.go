@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/frrgen/frrgen/internal/nodeplan"
 	"github.com/frrgen/frrgen/internal/translate"
 )
 
@@ -35,7 +36,7 @@ type mirrors struct {
 	options translate.Options
 	owner   owner
 
-	mu sync.Mutex
+	mu sync.RWMutex
 }
 
 // mirrorSecret is the copy of source that frr-k8s reads: only the password,
@@ -83,29 +84,31 @@ func (m *mirrors) secretsAfterMirroring(ctx context.Context, reader client.Reade
 	if err != nil {
 		return nil, err
 	}
-	byName := make(map[string]int, len(list.Items))
-	for i := range list.Items {
-		byName[list.Items[i].Name] = i
+	mirrored := make([]corev1.Secret, len(want))
+	for i, s := range want {
+		mirrored[i] = *s
 	}
-	for _, s := range want {
-		if i, ok := byName[s.Name]; ok {
-			// ensure never overwrites a Secret that is not ours.
-			if m.owner.ownsSecret(&list.Items[i]) {
-				list.Items[i] = *s
-			}
-		} else {
-			list.Items = append(list.Items, *s)
-		}
-	}
-	return list.Items, nil
+	// ensure never overwrites a Secret that is not ours.
+	return nodeplan.SecretsAfterMirroring(list.Items, mirrored, func(s *corev1.Secret) bool { return m.owner.ownsSecret(s) }), nil
 }
 
-// writeConfig ensures that the mirrors config references exist with the
-// current password, then calls write (which writes config).
-func (m *mirrors) writeConfig(ctx context.Context, reader client.Reader, wanted []translate.SecretMirror, config *frrv1beta1.FRRConfiguration, write func() error) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	referenced := referencedSecrets(config)
+// writeConfigs ensures that the mirrors the configs reference exist with the
+// current password, then calls write (which writes the configs). Node
+// reconciles share the lock, so they run in parallel; a mirror deletion
+// takes it alone, so it never slips between a mirror check and the write of
+// a configuration that references the mirror.
+func (m *mirrors) writeConfigs(ctx context.Context, reader client.Reader, wanted []translate.SecretMirror, configs []*frrv1beta1.FRRConfiguration, write func() error) error {
+	if len(configs) == 0 && len(wanted) == 0 {
+		return write() // nothing to order against
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	referenced := map[string]bool{}
+	for _, c := range configs {
+		for name := range referencedSecrets(c) {
+			referenced[name] = true
+		}
+	}
 	var needed []translate.SecretMirror
 	for _, w := range wanted {
 		if referenced[w.Name] {

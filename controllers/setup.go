@@ -14,10 +14,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	metallbv1beta1 "github.com/frrgen/frrgen/api/v1beta1"
 	metallbv1beta2 "github.com/frrgen/frrgen/api/v1beta2"
@@ -77,14 +79,25 @@ func CacheOptions(options translate.Options) cache.Options {
 	}
 }
 
+// Config is what Setup needs besides the manager.
+type Config struct {
+	// Translate are the translation options (namespaces, class, ...).
+	Translate translate.Options
+	// OwnershipKeyNamespace holds the Secret OwnershipKeySecret.
+	OwnershipKeyNamespace string
+	// NodeWorkers is how many nodes are reconciled at once (at least 1).
+	NodeWorkers int
+}
+
 // Setup reads (or creates) the ownership key, in the Secret
-// OwnershipKeySecret of namespace keyNamespace, adopts the objects an older
-// frrgen wrote (see adoptLegacyObjects), and registers both reconcilers,
-// their watches and the cache indexes with mgr. It reads and writes through
-// the apiserver directly: the cache is not started yet.
-func Setup(ctx context.Context, mgr ctrl.Manager, options translate.Options, keyNamespace string) error {
+// OwnershipKeySecret of namespace cfg.OwnershipKeyNamespace, adopts the
+// objects an older frrgen wrote (see adoptLegacyObjects), and registers both
+// reconcilers, their watches and the cache indexes with mgr. It reads and
+// writes through the apiserver directly: the cache is not started yet.
+func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
+	options := cfg.Translate
 	writer := client.WithFieldOwner(mgr.GetClient(), FieldManager)
-	key, err := loadOwnershipKey(ctx, mgr.GetAPIReader(), writer, types.NamespacedName{Namespace: keyNamespace, Name: OwnershipKeySecret})
+	key, err := loadOwnershipKey(ctx, mgr.GetAPIReader(), writer, types.NamespacedName{Namespace: cfg.OwnershipKeyNamespace, Name: OwnershipKeySecret})
 	if err != nil {
 		return err
 	}
@@ -101,13 +114,15 @@ func Setup(ctx context.Context, mgr ctrl.Manager, options translate.Options, key
 	translator := newTranslator(mgr.GetClient(), options, o)
 	w := &watchMaps{reader: mgr.GetClient(), translator: translator, options: options, owner: o}
 	m := &mirrors{client: writer, live: mgr.GetAPIReader(), options: options, owner: o}
+	outcomes := newNodeOutcomes()
 
 	nodes := &NodeReconciler{
 		Client: writer, Translator: translator, Options: options,
 		Recorder: mgr.GetEventRecorder(NodeControllerName),
-		owner:    o, mirrors: m,
+		owner:    o, mirrors: m, outcomes: outcomes,
 	}
 	err = w.watchInputs(ctrl.NewControllerManagedBy(mgr).Named(NodeControllerName), w.allNodes).
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, cfg.NodeWorkers)}).
 		Watches(&frrv1beta1.FRRConfiguration{}, handler.EnqueueRequestsFromMapFunc(w.nodesOfConfig)).
 		Complete(nodes)
 	if err != nil {
@@ -117,11 +132,12 @@ func Setup(ctx context.Context, mgr ctrl.Manager, options translate.Options, key
 	cluster := &ClusterReconciler{
 		Client: writer, Translator: translator, Options: options,
 		Recorder: mgr.GetEventRecorder(ClusterControllerName),
-		owner:    o, mirrors: m,
+		owner:    o, mirrors: m, outcomes: outcomes,
 	}
 	toCluster := func(context.Context, client.Object) []reconcile.Request { return []reconcile.Request{clusterKey} }
 	return w.watchInputs(ctrl.NewControllerManagedBy(mgr).Named(ClusterControllerName), toCluster).
 		Watches(&frrv1beta1.FRRConfiguration{}, handler.EnqueueRequestsFromMapFunc(toCluster)).
+		WatchesRawSource(source.Channel(outcomes.changed, handler.EnqueueRequestsFromMapFunc(toCluster))).
 		Complete(cluster)
 }
 

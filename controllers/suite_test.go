@@ -210,7 +210,7 @@ func startManagerAs(cfg *rest.Config, options translate.Options, syncPeriod time
 	})
 	Expect(err).NotTo(HaveOccurred())
 	ctx, cancel := context.WithCancel(context.Background())
-	Expect(controllers.Setup(ctx, mgr, options, options.Namespace)).To(Succeed())
+	Expect(controllers.Setup(ctx, mgr, controllers.Config{Translate: options, OwnershipKeyNamespace: options.Namespace, NodeWorkers: 4})).To(Succeed())
 	m := &runningManager{writes: writes, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer GinkgoRecover()

@@ -28,9 +28,21 @@ type Translator struct {
 	// inputVersion counts the input events seen by the watch handlers.
 	inputVersion atomic.Uint64
 
-	mu           sync.Mutex
-	builtVersion uint64
-	translation  *Translation
+	// mu guards the fields below only; no API call or build runs under it.
+	mu sync.Mutex
+	// latest is the newest finished build, of input version latestVersion.
+	latest        *Translation
+	latestVersion uint64
+	// building is the build in progress, if any.
+	building *build
+}
+
+// build is one run of translate.Build; done is closed when it finished.
+type build struct {
+	version uint64
+	done    chan struct{}
+	result  *Translation
+	err     error
 }
 
 // Translation is a translate.Result with the desired configurations indexed
@@ -69,25 +81,61 @@ func newTranslator(reader client.Reader, options translate.Options, o owner) *Tr
 // they enqueue the reconciles that must see the change.
 func (t *Translator) InputChanged() { t.inputVersion.Add(1) }
 
-// Result returns the translation of the current cache content.
+// Result returns a translation of the cache at least as new as every input
+// event seen so far. A caller that the last build satisfies does not wait;
+// others share the build in progress when it is new enough, or start one.
 func (t *Translator) Result(ctx context.Context) (*Translation, error) {
+	for {
+		// Read the version before listing: an event arriving while a build
+		// lists bumps it again, so that build does not satisfy later callers.
+		want := t.inputVersion.Load()
+		t.mu.Lock()
+		if t.latest != nil && t.latestVersion >= want {
+			latest := t.latest
+			t.mu.Unlock()
+			return latest, nil
+		}
+		b := t.building
+		if b == nil {
+			b = &build{version: want, done: make(chan struct{})}
+			t.building = b
+			t.mu.Unlock()
+			t.run(ctx, b)
+		} else {
+			t.mu.Unlock()
+			select {
+			case <-b.done:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		if b.err != nil {
+			return nil, b.err
+		}
+		if b.version >= want {
+			return b.result, nil
+		}
+		// That build began before our event: go round for a newer one.
+	}
+}
+
+// run lists the cache and builds, then publishes the result.
+func (t *Translator) run(ctx context.Context, b *build) {
+	defer close(b.done)
+	snapshot, err := t.snapshot(ctx)
+	if err == nil {
+		start := time.Now()
+		result := translate.Build(snapshot, t.options)
+		buildDuration.Observe(time.Since(start).Seconds())
+		b.result = newTranslation(result, t.owner)
+	}
+	b.err = err
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	// Read the version before listing: an event arriving while we list bumps
-	// it again, so the next caller rebuilds instead of trusting this Result.
-	version := t.inputVersion.Load()
-	if t.translation != nil && t.builtVersion == version {
-		return t.translation, nil
+	t.building = nil
+	if err == nil && (t.latest == nil || b.version >= t.latestVersion) {
+		t.latest, t.latestVersion = b.result, b.version
 	}
-	snapshot, err := t.snapshot(ctx)
-	if err != nil {
-		return nil, err
-	}
-	start := time.Now()
-	result := translate.Build(snapshot, t.options)
-	buildDuration.Observe(time.Since(start).Seconds())
-	t.translation, t.builtVersion = newTranslation(result, t.owner), version
-	return t.translation, nil
 }
 
 func (t *Translator) snapshot(ctx context.Context) (translate.Snapshot, error) {
@@ -118,7 +166,10 @@ func (t *Translator) snapshot(ctx context.Context) (translate.Snapshot, error) {
 		{&endpointSlices, nil},
 	}
 	for _, l := range lists {
-		if err := t.reader.List(ctx, l.list, l.opts...); err != nil {
+		// translate.Build only reads its snapshot (TestBuildLeavesSnapshot
+		// checks it), so the cache's objects need no copy: at 5000
+		// Services the copies cost more than the build.
+		if err := t.reader.List(ctx, l.list, append(l.opts, client.UnsafeDisableDeepCopy)...); err != nil {
 			return translate.Snapshot{}, fmt.Errorf("listing %T: %w", l.list, err)
 		}
 	}

@@ -17,40 +17,6 @@ import (
 	"github.com/frrgen/frrgen/internal/translate"
 )
 
-func TestSpecsEqualAppliesAPIDefaults(t *testing.T) {
-	desired := func() *frrv1beta1.FRRConfigurationSpec {
-		return &frrv1beta1.FRRConfigurationSpec{BGP: frrv1beta1.BGPConfig{Routers: []frrv1beta1.Router{{
-			ASN: 64512,
-			Neighbors: []frrv1beta1.Neighbor{{
-				Address: "172.30.0.3", ASN: 64513,
-				ToAdvertise: frrv1beta1.Advertise{Allowed: frrv1beta1.AllowedOutPrefixes{Prefixes: []string{"198.51.100.10/32"}}},
-			}},
-			Prefixes: []string{"198.51.100.10/32"},
-		}}}}
-	}
-	stored := desired()
-	stored.BGP.Routers[0].Neighbors[0].ToAdvertise.Allowed.Mode = frrv1beta1.AllowRestricted
-	stored.BGP.Routers[0].Neighbors[0].ToReceive.Allowed.Mode = frrv1beta1.AllowRestricted
-	stored.BGP.BFDProfiles = []frrv1beta1.BFDProfile{} // empty as read back, nil as built
-
-	if !specsEqual(desired(), stored) {
-		t.Error("a spec must equal its stored form with the apiserver's defaults")
-	}
-	changed := desired()
-	changed.BGP.Routers[0].Neighbors[0].ToAdvertise.Allowed.Prefixes = nil
-	if specsEqual(changed, stored) {
-		t.Error("a spec without the prefix must differ")
-	}
-	all := desired()
-	all.BGP.Routers[0].Neighbors[0].ToReceive.Allowed.Mode = frrv1beta1.AllowAll
-	if specsEqual(all, stored) {
-		t.Error("toReceive mode all must differ from the default filtered")
-	}
-	if stored.BGP.Routers[0].Neighbors[0].ToAdvertise.Allowed.Mode != frrv1beta1.AllowRestricted || desired().BGP.Routers[0].Neighbors[0].ToAdvertise.Allowed.Mode != "" {
-		t.Error("specsEqual must not modify its arguments")
-	}
-}
-
 func TestTranslatorBuildsOncePerInputChange(t *testing.T) {
 	ctx := context.Background()
 	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "a", Labels: map[string]string{"kubernetes.io/hostname": "a"}}}

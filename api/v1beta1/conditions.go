@@ -33,3 +33,14 @@ const (
 	ReasonConflict   = "ConflictingFRRConfiguration"
 	ReasonNoConflict = "NoConflict"
 )
+
+// ConditionWritten is the condition type frrgen sets on a BGPPeer: False when
+// the FRRConfiguration of one of the peer's nodes could not be written (too
+// large, forbidden, any API error); that node keeps its previous one.
+const ConditionWritten = "Written"
+
+// Reasons used with ConditionWritten.
+const (
+	ReasonWritten     = "Written"
+	ReasonWriteFailed = "WriteFailed"
+)

@@ -26,6 +26,7 @@ type controllerFlags struct {
 	leaderElect             bool
 	leaderElectionNamespace string
 	ownershipKeyNamespace   string
+	nodeWorkers             int
 	logLevel                string
 }
 
@@ -47,6 +48,7 @@ func newControllerCommand() *cobra.Command {
 	fl.BoolVar(&f.leaderElect, "leader-elect", true, "run the controllers only in the replica holding the leader Lease")
 	fl.StringVar(&f.leaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader Lease (default: the pod's namespace; required outside a cluster when --leader-elect is on)")
 	fl.StringVar(&f.ownershipKeyNamespace, "ownership-key-namespace", "metallb-system", "frrgen's own namespace, holding the Secret "+controllers.OwnershipKeySecret+" that proves which objects frrgen wrote (created when absent)")
+	fl.IntVar(&f.nodeWorkers, "node-workers", 4, "how many nodes' configurations are checked and written at once")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info or error")
 	return cmd
 }
@@ -83,7 +85,7 @@ func runController(cmd *cobra.Command, f *controllerFlags) error {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
 	ctx := ctrl.SetupSignalHandler()
-	if err := controllers.Setup(ctx, mgr, options, f.ownershipKeyNamespace); err != nil {
+	if err := controllers.Setup(ctx, mgr, controllers.Config{Translate: options, OwnershipKeyNamespace: f.ownershipKeyNamespace, NodeWorkers: f.nodeWorkers}); err != nil {
 		return fmt.Errorf("setting up the controllers: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

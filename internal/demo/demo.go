@@ -181,7 +181,7 @@ func startController(ctx context.Context, env *testenv.Env) (<-chan error, error
 	if err != nil {
 		return nil, fmt.Errorf("creating the manager: %w", err)
 	}
-	if err := controllers.Setup(ctx, mgr, options, metallbNamespace); err != nil {
+	if err := controllers.Setup(ctx, mgr, controllers.Config{Translate: options, OwnershipKeyNamespace: metallbNamespace, NodeWorkers: 2}); err != nil {
 		return nil, fmt.Errorf("setting up the controllers: %w", err)
 	}
 	done := make(chan error, 1)

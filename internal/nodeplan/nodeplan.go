@@ -9,7 +9,6 @@ package nodeplan
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
 
 	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
@@ -20,6 +19,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/frrgen/frrgen/internal/merge"
+	"github.com/frrgen/frrgen/internal/ownership"
+	"github.com/frrgen/frrgen/internal/translate"
 )
 
 // Input is everything Decide reads about one node.
@@ -43,6 +44,17 @@ type Input struct {
 	// WantEffective asks for the node's effective configuration even when
 	// no other configuration selects the node (render --effective).
 	WantEffective bool
+	// Verdict, when set, is the merge verdict of an earlier Decide on the
+	// same content (the caller keys it by content): it is used instead of
+	// merging again.
+	Verdict *Verdict
+}
+
+// Verdict is the outcome of the merge check.
+type Verdict struct {
+	Conflict  *merge.Conflict
+	Warnings  []string
+	Effective *merge.Effective
 }
 
 // Verb is an API write.
@@ -76,6 +88,9 @@ type Plan struct {
 	// when another configuration selects the node or WantEffective is set,
 	// and there is no conflict.
 	Effective *merge.Effective
+	// Verdict is the merge check's outcome, nil when none was needed; the
+	// caller may pass it back in Input.Verdict for the same content.
+	Verdict *Verdict
 }
 
 // Decide computes the plan for one node.
@@ -90,18 +105,47 @@ func Decide(in Input) Plan {
 		return Plan{Conflict: conflict}
 	}
 	var plan Plan
-	// translate's output is valid on its own (its tests check every rule of
-	// frr-k8s's), so the merge, which costs about as much as the build of a
-	// large node, only runs when something else selects the node.
-	if in.WantEffective || selectsNode(in.Others, in.NodeLabels) || !secretsResolve(in.Desired, in.Secrets) {
-		plan.Effective, plan.Warnings, plan.Conflict = merge.CheckAll(in.Desired, in.Others, in.NodeLabels, in.Secrets)
+	if NeedsMerge(in) {
+		v := in.Verdict
+		if v == nil {
+			v = &Verdict{}
+			v.Effective, v.Warnings, v.Conflict = merge.CheckAll(in.Desired, in.Others, in.NodeLabels, in.Secrets)
+		}
+		plan.Verdict, plan.Conflict, plan.Warnings, plan.Effective = v, v.Conflict, v.Warnings, v.Effective
 		if plan.Conflict != nil {
-			plan.Effective = nil
 			return plan
 		}
 	}
 	plan.Writes = append(createsAndUpdates(in.Desired, in.Stored), deletes(in.Stored, in.Desired)...)
 	return plan
+}
+
+// NeedsMerge tells whether Decide runs the merge check for in. translate's
+// output is valid on its own (its tests check every rule of frr-k8s's), so
+// the merge, which costs about as much as the build of a large node, runs
+// only when another configuration selects the node, a referenced password
+// Secret would not resolve, or the effective configuration is asked for.
+func NeedsMerge(in Input) bool {
+	return !in.Held && len(in.Desired) > 0 &&
+		(in.WantEffective || selectsNode(in.Others, in.NodeLabels) || !secretsResolve(in.Desired, in.Secrets))
+}
+
+// SecretsAfterMirroring is the frr-k8s namespace's Secrets (existing) as
+// they will be once the mirrors are written: a mirror replaces a Secret of
+// its name only when that Secret is ours (isOurs); a user's Secret with the
+// name stays, since frrgen never overwrites it, and frr-k8s reads it.
+func SecretsAfterMirroring(existing, mirrors []corev1.Secret, isOurs func(*corev1.Secret) bool) []corev1.Secret {
+	out := slices.Clone(existing)
+	for _, m := range mirrors {
+		i := slices.IndexFunc(out, func(s corev1.Secret) bool { return s.Namespace == m.Namespace && s.Name == m.Name })
+		switch {
+		case i < 0:
+			out = append(out, m)
+		case isOurs(&out[i]):
+			out[i] = m
+		}
+	}
+	return out
 }
 
 // nameTaken is a conflict when a configuration with one of desired's names
@@ -115,13 +159,16 @@ func nameTaken(desired, others []frrv1beta1.FRRConfiguration) *merge.Conflict {
 				return &merge.Conflict{
 					Configs: []types.NamespacedName{key},
 					Field:   "metadata.name",
-					Message: fmt.Sprintf("FRRConfiguration %s exists and frrgen cannot prove it wrote it; frrgen does not overwrite it: rename or delete it", key),
+					Message: notOurs.NotOursMessage("FRRConfiguration", key.Namespace, key.Name),
 				}
 			}
 		}
 	}
 	return nil
 }
+
+// notOurs words the message for an object frrgen cannot prove it wrote.
+var notOurs = ownership.Checker{Label: translate.LabelManagedBy, Value: translate.ManagedByValue}
 
 // selectsNode reports whether a configuration of others selects the node.
 // One whose selector cannot be parsed counts: frr-k8s fails the node for it.

@@ -112,7 +112,7 @@ func TestDecide(t *testing.T) {
 			[]string{"update frrgen-node-a@9"}},
 		{"a user object holds our name: conflict, no write",
 			nodeplan.Input{Desired: []frrv1beta1.FRRConfiguration{a}, Others: []frrv1beta1.FRRConfiguration{user("frrgen-node-a", 64512, map[string]string{"rack": "z"})}},
-			[]string{"conflict metadata.name: FRRConfiguration frr-k8s-system/frrgen-node-a exists and frrgen cannot prove it wrote it"}},
+			[]string{"conflict metadata.name: FRRConfiguration frr-k8s-system/frrgen-node-a exists and is not managed by frrgen"}},
 		{"a user configuration selecting the node with another ASN: conflict naming it",
 			nodeplan.Input{Desired: []frrv1beta1.FRRConfiguration{a}, Others: []frrv1beta1.FRRConfiguration{user("users", 64999, map[string]string{"rack": "a"})}},
 			[]string{"conflict asn: "}},
@@ -199,3 +199,75 @@ func TestDecideUpdateCarriesDesiredContent(t *testing.T) {
 		t.Error("Decide modified the stored object")
 	}
 }
+
+// TestDecideReusesVerdict: a verdict passed back is used instead of merging.
+func TestDecideReusesVerdict(t *testing.T) {
+	a := config("frrgen-node-a", 64512)
+	clash := user("users", 64999, map[string]string{"rack": "a"})
+	in := nodeplan.Input{Node: "node-a", NodeLabels: nodeLabels, Desired: []frrv1beta1.FRRConfiguration{a}, Others: []frrv1beta1.FRRConfiguration{clash}}
+	first := nodeplan.Decide(in)
+	if first.Conflict == nil || first.Verdict == nil {
+		t.Fatalf("want a conflict and its verdict: %v", summary(first))
+	}
+	// A clean verdict passed back wins over what the content would give:
+	// proof that no merge ran.
+	in.Verdict = &nodeplan.Verdict{}
+	if again := nodeplan.Decide(in); again.Conflict != nil || len(again.Writes) != 1 {
+		t.Errorf("the passed verdict was not used: %v", summary(again))
+	}
+}
+
+// TestSecretsAfterMirroring: a user's Secret squatting on a mirror's name is
+// what frr-k8s reads; ours is replaced by the mirror.
+func TestSecretsAfterMirroring(t *testing.T) {
+	secret := func(name, password, owner string) corev1.Secret {
+		return corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: map[string]string{"owner": owner}},
+			Type: corev1.SecretTypeBasicAuth, Data: map[string][]byte{"password": []byte(password)}}
+	}
+	isOurs := func(s *corev1.Secret) bool { return s.Labels["owner"] == "frrgen" }
+	existing := []corev1.Secret{secret("frrgen-auth", "bbb", "user"), secret("frrgen-old", "old", "frrgen"), secret("unrelated", "u", "user")}
+	mirrors := []corev1.Secret{secret("frrgen-auth", "aaa", "frrgen"), secret("frrgen-old", "new", "frrgen"), secret("frrgen-fresh", "f", "frrgen")}
+	got := map[string]string{}
+	for _, s := range nodeplan.SecretsAfterMirroring(existing, mirrors, isOurs) {
+		got[s.Name] = string(s.Data["password"])
+	}
+	want := map[string]string{"frrgen-auth": "bbb", "frrgen-old": "new", "frrgen-fresh": "f", "unrelated": "u"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestSpecsEqualAppliesAPIDefaults(t *testing.T) {
+	desired := func() *frrv1beta1.FRRConfigurationSpec {
+		return &frrv1beta1.FRRConfigurationSpec{BGP: frrv1beta1.BGPConfig{Routers: []frrv1beta1.Router{{
+			ASN: 64512,
+			Neighbors: []frrv1beta1.Neighbor{{
+				Address: "172.30.0.3", ASN: 64513,
+				ToAdvertise: frrv1beta1.Advertise{Allowed: frrv1beta1.AllowedOutPrefixes{Prefixes: []string{"198.51.100.10/32"}}},
+			}},
+			Prefixes: []string{"198.51.100.10/32"},
+		}}}}
+	}
+	stored := desired()
+	stored.BGP.Routers[0].Neighbors[0].ToAdvertise.Allowed.Mode = frrv1beta1.AllowRestricted
+	stored.BGP.Routers[0].Neighbors[0].ToReceive.Allowed.Mode = frrv1beta1.AllowRestricted
+	stored.BGP.BFDProfiles = []frrv1beta1.BFDProfile{} // empty as read back, nil as built
+
+	if !nodeplan.SpecsEqual(desired(), stored) {
+		t.Error("a spec must equal its stored form with the apiserver's defaults")
+	}
+	changed := desired()
+	changed.BGP.Routers[0].Neighbors[0].ToAdvertise.Allowed.Prefixes = nil
+	if nodeplan.SpecsEqual(changed, stored) {
+		t.Error("a spec without the prefix must differ")
+	}
+	all := desired()
+	all.BGP.Routers[0].Neighbors[0].ToReceive.Allowed.Mode = frrv1beta1.AllowAll
+	if nodeplan.SpecsEqual(all, stored) {
+		t.Error("toReceive mode all must differ from the default filtered")
+	}
+	if stored.BGP.Routers[0].Neighbors[0].ToAdvertise.Allowed.Mode != frrv1beta1.AllowRestricted || desired().BGP.Routers[0].Neighbors[0].ToAdvertise.Allowed.Mode != "" {
+		t.Error("SpecsEqual must not modify its arguments")
+	}
+}
+

@@ -94,3 +94,55 @@ func FuzzBuild(f *testing.F) {
 		}
 	})
 }
+
+// TestBuildLeavesSnapshot: Build only reads its input. The controller relies
+// on it to hand Build the informer cache's objects without copying them.
+func TestBuildLeavesSnapshot(t *testing.T) {
+	for _, dir := range caseDirs(t) {
+		objs, o := loadCase(t, dir)
+		s := objs.Snapshot()
+		before := deepCopySnapshot(s)
+		translate.Build(s, o)
+		if diff := cmp.Diff(before, s); diff != "" {
+			t.Errorf("%s: Build modified its snapshot (-before +after):\n%s", dir, diff)
+		}
+	}
+	s := validSnapshot()
+	before := deepCopySnapshot(s)
+	translate.Build(s, testOptions())
+	if diff := cmp.Diff(before, s); diff != "" {
+		t.Errorf("Build modified its snapshot (-before +after):\n%s", diff)
+	}
+}
+
+func deepCopySnapshot(s translate.Snapshot) translate.Snapshot {
+	var out translate.Snapshot
+	for i := range s.Pools {
+		out.Pools = append(out.Pools, *s.Pools[i].DeepCopy())
+	}
+	for i := range s.Peers {
+		out.Peers = append(out.Peers, *s.Peers[i].DeepCopy())
+	}
+	for i := range s.Advertisements {
+		out.Advertisements = append(out.Advertisements, *s.Advertisements[i].DeepCopy())
+	}
+	for i := range s.Communities {
+		out.Communities = append(out.Communities, *s.Communities[i].DeepCopy())
+	}
+	for i := range s.BFDProfiles {
+		out.BFDProfiles = append(out.BFDProfiles, *s.BFDProfiles[i].DeepCopy())
+	}
+	for i := range s.Nodes {
+		out.Nodes = append(out.Nodes, *s.Nodes[i].DeepCopy())
+	}
+	for i := range s.Services {
+		out.Services = append(out.Services, *s.Services[i].DeepCopy())
+	}
+	for i := range s.EndpointSlices {
+		out.EndpointSlices = append(out.EndpointSlices, *s.EndpointSlices[i].DeepCopy())
+	}
+	for i := range s.Secrets {
+		out.Secrets = append(out.Secrets, *s.Secrets[i].DeepCopy())
+	}
+	return out
+}
