@@ -93,20 +93,20 @@ func sharedIPServices(s *translate.Snapshot) {
 	}
 	s.Advertisements = nil
 	addAd(s, "for-a", metallbv1beta1.BGPAdvertisementSpec{IPAddressPools: []string{"v4"}, LocalPref: 100,
-		ServiceSelectors: []metav1.LabelSelector{{MatchLabels: map[string]string{"app": "a"}}}})
+		ServiceSelectors: []metallbv1beta1.LabelSelector{{MatchLabels: map[string]metallbv1beta1.LabelValue{"app": "a"}}}})
 	addAd(s, "for-b", metallbv1beta1.BGPAdvertisementSpec{IPAddressPools: []string{"v4"}, LocalPref: 200,
-		ServiceSelectors: []metav1.LabelSelector{{MatchLabels: map[string]string{"app": "b"}}}})
+		ServiceSelectors: []metallbv1beta1.LabelSelector{{MatchLabels: map[string]metallbv1beta1.LabelValue{"app": "b"}}}})
 }
 
 // TestInvalidConfigurations checks that each mistake makes the whole input
 // invalid, renders nothing, and is explained by a message naming the
 // object, the field and the value.
 func TestInvalidConfigurations(t *testing.T) {
-	badSelector := []metav1.LabelSelector{{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "a", Operator: "Foo", Values: []string{"b"}}}}}
+	badSelector := []metallbv1beta1.LabelSelector{{MatchExpressions: []metallbv1beta1.LabelSelectorRequirement{{Key: "a", Operator: "Foo", Values: []string{"b"}}}}}
 	// Equal for MetalLB: the values of an expression are compared sorted.
-	twoEqualSelectors := []metav1.LabelSelector{
-		{MatchLabels: map[string]string{"kubernetes.io/hostname": "node-a"}, MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "rack", Operator: metav1.LabelSelectorOpIn, Values: []string{"r1", "r2"}}}},
-		{MatchLabels: map[string]string{"kubernetes.io/hostname": "node-a"}, MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "rack", Operator: metav1.LabelSelectorOpIn, Values: []string{"r2", "r1"}}}},
+	twoEqualSelectors := []metallbv1beta1.LabelSelector{
+		{MatchLabels: map[string]metallbv1beta1.LabelValue{"kubernetes.io/hostname": "node-a"}, MatchExpressions: []metallbv1beta1.LabelSelectorRequirement{{Key: "rack", Operator: metav1.LabelSelectorOpIn, Values: []string{"r1", "r2"}}}},
+		{MatchLabels: map[string]metallbv1beta1.LabelValue{"kubernetes.io/hostname": "node-a"}, MatchExpressions: []metallbv1beta1.LabelSelectorRequirement{{Key: "rack", Operator: metav1.LabelSelectorOpIn, Values: []string{"r2", "r1"}}}},
 	}
 	cases := []struct {
 		name   string
@@ -171,7 +171,7 @@ func TestInvalidConfigurations(t *testing.T) {
 		}, []string{"IPv4 aggregation length 28 is shorter than the /30 of IPAddressPool metallb-system/v4 spec.addresses[0] (198.51.100.10-198.51.100.20)"}},
 		{"serviceSelectors with aggregation", func(s *translate.Snapshot) {
 			adSpec(s).AggregationLength = i32(24)
-			adSpec(s).ServiceSelectors = []metav1.LabelSelector{{MatchLabels: map[string]string{"a": "b"}}}
+			adSpec(s).ServiceSelectors = []metallbv1beta1.LabelSelector{{MatchLabels: map[string]metallbv1beta1.LabelValue{"a": "b"}}}
 		}, []string{"spec.serviceSelectors: serviceSelectors can only be used with the default aggregation lengths (32 and 128), but aggregationLength is 24"}},
 		{"unknown community alias", func(s *translate.Snapshot) { adSpec(s).Communities = []metallbv1beta1.CommunityRef{"a1", "vpn-onl"} },
 			[]string{`BGPAdvertisement metallb-system/ad: spec.communities[1]: unknown community alias "vpn-onl"; define it in a Community object or use the a:b / large:a:b:c form`}},
@@ -201,11 +201,11 @@ func TestInvalidConfigurations(t *testing.T) {
 		{"advertisement with a service selector twice", func(s *translate.Snapshot) { adSpec(s).ServiceSelectors = twoEqualSelectors },
 			[]string{"spec.serviceSelectors[1]: this label selector is the same as spec.serviceSelectors[0]"}},
 		{"selector with a match expression twice", func(s *translate.Snapshot) {
-			e := metav1.LabelSelectorRequirement{Key: "rack", Operator: metav1.LabelSelectorOpIn, Values: []string{"r1"}}
-			adSpec(s).NodeSelectors = []metav1.LabelSelector{{MatchExpressions: []metav1.LabelSelectorRequirement{e, e}}}
+			e := metallbv1beta1.LabelSelectorRequirement{Key: "rack", Operator: metav1.LabelSelectorOpIn, Values: []string{"r1"}}
+			adSpec(s).NodeSelectors = []metallbv1beta1.LabelSelector{{MatchExpressions: []metallbv1beta1.LabelSelectorRequirement{e, e}}}
 		}, []string{"spec.nodeSelectors[0].matchExpressions[1]: this match expression is the same as spec.nodeSelectors[0].matchExpressions[0]"}},
 		{"match expression with a value twice", func(s *translate.Snapshot) {
-			adSpec(s).NodeSelectors = []metav1.LabelSelector{{MatchExpressions: []metav1.LabelSelectorRequirement{
+			adSpec(s).NodeSelectors = []metallbv1beta1.LabelSelector{{MatchExpressions: []metallbv1beta1.LabelSelectorRequirement{
 				{Key: "rack", Operator: metav1.LabelSelectorOpIn, Values: []string{"r1", "r2", "r1"}}}}}
 		}, []string{`spec.nodeSelectors[0].matchExpressions[0].values[2]: value "r1" is listed twice`}},
 		{"conflicting localPref on one pool", func(s *translate.Snapshot) {
@@ -366,9 +366,9 @@ func TestInvalidConfigurations(t *testing.T) {
 func TestAcceptedNearMisses(t *testing.T) {
 	otherNode := func(s *translate.Snapshot) {
 		s.Nodes = append(s.Nodes, corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node-b", Labels: map[string]string{"kubernetes.io/hostname": "node-b"}}})
-		peerSpec(s).NodeSelectors = []metav1.LabelSelector{{MatchLabels: map[string]string{"kubernetes.io/hostname": "node-a"}}}
+		peerSpec(s).NodeSelectors = []metallbv1beta1.LabelSelector{{MatchLabels: map[string]metallbv1beta1.LabelValue{"kubernetes.io/hostname": "node-a"}}}
 	}
-	onNodeB := []metav1.LabelSelector{{MatchLabels: map[string]string{"kubernetes.io/hostname": "node-b"}}}
+	onNodeB := []metallbv1beta1.LabelSelector{{MatchLabels: map[string]metallbv1beta1.LabelValue{"kubernetes.io/hostname": "node-b"}}}
 	cases := map[string]func(s *translate.Snapshot){
 		"different myASN in another VRF": func(s *translate.Snapshot) {
 			addPeer(s, "p2", metallbv1beta2.BGPPeerSpec{MyASN: 64600, ASN: 64514, Address: "172.30.0.1", VRFName: "red"})
@@ -389,7 +389,7 @@ func TestAcceptedNearMisses(t *testing.T) {
 		"different localPref on disjoint nodes": func(s *translate.Snapshot) {
 			otherNode(s)
 			adSpec(s).LocalPref = 100
-			adSpec(s).NodeSelectors = []metav1.LabelSelector{{MatchLabels: map[string]string{"kubernetes.io/hostname": "node-a"}}}
+			adSpec(s).NodeSelectors = []metallbv1beta1.LabelSelector{{MatchLabels: map[string]metallbv1beta1.LabelValue{"kubernetes.io/hostname": "node-a"}}}
 			addAd(s, "other", metallbv1beta1.BGPAdvertisementSpec{IPAddressPools: []string{"v4"}, LocalPref: 200, NodeSelectors: onNodeB})
 		},
 		"BFD echo with an IPv4 pool only": func(s *translate.Snapshot) {
@@ -404,7 +404,7 @@ func TestAcceptedNearMisses(t *testing.T) {
 		"adjacent pools": func(s *translate.Snapshot) { addPool(s, "next", "198.51.101.0-198.51.101.255") },
 		// MetalLB looks the Secret up by name in its own namespace.
 		"password Secret naming another namespace": func(s *translate.Snapshot) {
-			peerSpec(s).PasswordSecret = corev1.SecretReference{Name: "auth", Namespace: "elsewhere"}
+			peerSpec(s).PasswordSecret = metallbv1beta2.SecretReference{Name: "auth", Namespace: "elsewhere"}
 		},
 		"password Secret with an empty password": func(s *translate.Snapshot) {
 			s.Secrets[0].Data = map[string][]byte{"password": {}}
@@ -422,10 +422,10 @@ func TestAcceptedNearMisses(t *testing.T) {
 			s.BFDProfiles[0].Spec.EchoMode = boolPtr(true)
 			addPeer(s, "echo", metallbv1beta2.BGPPeerSpec{MyASN: 64512, ASN: 64514, Address: "172.30.0.2", BFDProfile: "bfd", NodeSelectors: onNodeB})
 			addAd(s, "v6-on-a", metallbv1beta1.BGPAdvertisementSpec{IPAddressPools: []string{"v6"},
-				NodeSelectors: []metav1.LabelSelector{{MatchLabels: map[string]string{"kubernetes.io/hostname": "node-a"}}}})
+				NodeSelectors: []metallbv1beta1.LabelSelector{{MatchLabels: map[string]metallbv1beta1.LabelValue{"kubernetes.io/hostname": "node-a"}}}})
 		},
 		"two different node selectors": func(s *translate.Snapshot) {
-			adSpec(s).NodeSelectors = []metav1.LabelSelector{{MatchLabels: map[string]string{"kubernetes.io/hostname": "node-a"}}, {MatchLabels: map[string]string{"kubernetes.io/hostname": "node-b"}}}
+			adSpec(s).NodeSelectors = []metallbv1beta1.LabelSelector{{MatchLabels: map[string]metallbv1beta1.LabelValue{"kubernetes.io/hostname": "node-a"}}, {MatchLabels: map[string]metallbv1beta1.LabelValue{"kubernetes.io/hostname": "node-b"}}}
 		},
 	}
 	for name, change := range cases {

@@ -109,26 +109,27 @@ const (
 // parseSelectors converts label selectors; an empty list gives nil ("all").
 // Like MetalLB, it refuses a selector listed twice, and inside a selector a
 // match expression or a value listed twice: these are mistakes, not choices.
-func parseSelectors(d *diagnostics, ref ObjectRef, field string, in []metav1.LabelSelector) ([]labels.Selector, bool) {
+func parseSelectors(d *diagnostics, ref ObjectRef, field string, in []metallbv1beta1.LabelSelector) ([]labels.Selector, bool) {
 	var out []labels.Selector
 	ok := true
 	seen := map[string]int{}
 	for i := range in {
 		here := fmt.Sprintf("%s[%d]", field, i)
-		key := selectorKey(&in[i])
+		m := in[i].AsMeta()
+		key := selectorKey(m)
 		if first, dup := seen[key]; dup {
-			d.problem(ref, here, in[i].String(), "this label selector is the same as %s[%d]; list each selector once", field, first)
+			d.problem(ref, here, m.String(), "this label selector is the same as %s[%d]; list each selector once", field, first)
 			ok = false
 			continue
 		}
 		seen[key] = i
-		if !checkMatchExpressions(d, ref, here, in[i].MatchExpressions) {
+		if !checkMatchExpressions(d, ref, here, m.MatchExpressions) {
 			ok = false
 			continue
 		}
-		sel, err := metav1.LabelSelectorAsSelector(&in[i])
+		sel, err := metav1.LabelSelectorAsSelector(m)
 		if err != nil {
-			d.problem(ref, here, in[i].String(), "invalid label selector: %v", err)
+			d.problem(ref, here, m.String(), "invalid label selector: %v", err)
 			ok = false
 			continue
 		}
