@@ -83,9 +83,8 @@ type BGPPeerSpec struct {
 
 	// Interface is the node interface for an unnumbered session.
 	// +optional
-	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=15
-	// +kubebuilder:validation:XValidation:rule="self.matches('^[!-.0-9;-~]+$') && self != '.' && self != '..'",messageExpression="'invalid interface ' + self + ': a Linux interface name is 1-15 printable ASCII characters without spaces, / or :, and not . or ..'"
+	// +kubebuilder:validation:XValidation:rule="size(self) == 0 || (self.matches('^[!-.0-9;-~]+$') && self != '.' && self != '..')",messageExpression="'invalid interface ' + self + ': a Linux interface name is 1-15 printable ASCII characters without spaces, / or :, and not . or ..'"
 	Interface string `json:"interface,omitempty"`
 
 	// SrcAddress is the local address the session is opened from.
@@ -177,9 +176,8 @@ type BGPPeerSpec struct {
 	// VRFName is the Linux VRF the session lives in; empty is the default VRF.
 	// A VRF is a Linux interface, so the name follows Linux's rules.
 	// +optional
-	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=15
-	// +kubebuilder:validation:XValidation:rule="self.matches('^[!-.0-9;-~]+$') && self != '.' && self != '..'",messageExpression="'invalid vrf ' + self + ': a Linux interface name is 1-15 printable ASCII characters without spaces, / or :, and not . or ..'"
+	// +kubebuilder:validation:XValidation:rule="size(self) == 0 || (self.matches('^[!-.0-9;-~]+$') && self != '.' && self != '..')",messageExpression="'invalid vrf ' + self + ': a Linux interface name is 1-15 printable ASCII characters without spaces, / or :, and not . or ..'"
 	VRFName string `json:"vrf,omitempty"`
 
 	// DisableMP is deprecated and has no effect with frr-k8s.
