@@ -477,7 +477,8 @@ func (b *builder) wrongTypes() {
 	b.undecodable("myASN as a string", "spec.myASN", b.peer(set("myASN", "64512")))
 	b.undecodable("peerPort 65536", "spec.peerPort", b.peer(set("peerPort", 65536)))
 	b.undecodable("holdTime as a number", "spec.holdTime", b.peer(set("holdTime", 90)))
-	b.undecodable("peerAddress as a number", "spec.peerAddress", b.peer(set("peerAddress", 1)))
+	// The YAML reader turns a number into the string a Go string field wants.
+	b.refused("peerAddress as a number", "spec.peerAddress", b.peer(set("peerAddress", 1)))
 	b.undecodable("ebgpMultiHop as a string", "spec.ebgpMultiHop", b.peer(set("ebgpMultiHop", "yes")))
 	b.undecodable("nodeSelectors as a string", "spec.nodeSelectors", b.peer(set("nodeSelectors", "rack=r1")))
 	b.undecodable("localPref 4294967296", "spec.localPref", b.ad(set("localPref", int64(4294967296))))
