@@ -400,10 +400,7 @@ func TestAcceptedNearMisses(t *testing.T) {
 		},
 		"two spellings of one community": func(s *translate.Snapshot) { adSpec(s).Communities = []metallbv1beta1.CommunityRef{"a1", "1:1"} },
 		"keepalive alone of 1s":          func(s *translate.Snapshot) { peerSpec(s).KeepaliveTime = dur(time.Second) },
-		"sub-second hold time (rounds to 0)": func(s *translate.Snapshot) {
-			peerSpec(s).HoldTime = dur(500 * time.Millisecond)
-		},
-		"adjacent pools": func(s *translate.Snapshot) { addPool(s, "next", "198.51.101.0-198.51.101.255") },
+		"adjacent pools":                 func(s *translate.Snapshot) { addPool(s, "next", "198.51.101.0-198.51.101.255") },
 		// MetalLB looks the Secret up by name in its own namespace.
 		"password Secret naming another namespace": func(s *translate.Snapshot) {
 			peerSpec(s).PasswordSecret = metallbv1beta2.SecretReference{Name: "auth", Namespace: "elsewhere"}
