@@ -16,6 +16,7 @@ import (
 
 	"github.com/frrgen/frrgen/internal/badinput"
 	"github.com/frrgen/frrgen/internal/boundary"
+	"github.com/frrgen/frrgen/internal/frrk8sdaemon"
 	"github.com/frrgen/frrgen/internal/manifest"
 	"github.com/frrgen/frrgen/internal/translate"
 )
@@ -173,10 +174,9 @@ func checkRenderedWords(t *testing.T, configs []frrv1beta1.FRRConfiguration) {
 	}
 }
 
-// TestBoundaryValuesAreValid: the largest and smallest accepted values
-// (internal/boundary, which the e2e suite feeds to FRR) are one valid
-// configuration, and each reaches the neighbor as FRR must get it.
-func TestBoundaryValuesAreValid(t *testing.T) {
+// boundarySnapshot is every boundary object, one node, and an IPv4 and an
+// IPv6 service with a ready endpoint.
+func boundarySnapshot() translate.Snapshot {
 	s := translate.Snapshot{
 		Pools:          boundary.Pools(ns),
 		Peers:          boundary.Peers(ns),
@@ -196,6 +196,32 @@ func TestBoundaryValuesAreValid(t *testing.T) {
 			Endpoints:  []discoveryv1.Endpoint{{Addresses: []string{"10.0.0.1"}}},
 		})
 	}
+	return s
+}
+
+// TestBoundaryDaemon: the real frr-k8s v0.0.21 daemon converts the boundary
+// configuration, and renders what internal/merge predicts (the checks of
+// TestGoldenDaemon). FRR itself is the e2e suite's part.
+func TestBoundaryDaemon(t *testing.T) {
+	r := translate.Build(boundarySnapshot(), testOptions())
+	if !r.Valid || len(r.Configs) != 1 {
+		t.Fatalf("valid=%v, %d configs: %v", r.Valid, len(r.Configs), problems(r))
+	}
+	run := daemonRun{dir: "boundary", node: "node-a", ours: &r.Configs[0], daemon: frrk8sdaemon.Case{
+		Name:       "boundary",
+		NodeLabels: map[string]string{hostnameLabel: "node-a"},
+		Namespace:  frrK8sNamespace,
+		Configs:    r.Configs,
+	}}
+	outcome := frrk8sdaemon.Start(t).RunAll([]frrk8sdaemon.Case{run.daemon})[0]
+	checkDaemonOutcome(t, run, outcome)
+}
+
+// TestBoundaryValuesAreValid: the largest and smallest accepted values
+// (internal/boundary, which the e2e suite feeds to FRR) are one valid
+// configuration, and each reaches the neighbor as FRR must get it.
+func TestBoundaryValuesAreValid(t *testing.T) {
+	s := boundarySnapshot()
 	r := translate.Build(s, testOptions())
 	for _, od := range r.Objects {
 		if len(od.Problems) > 0 {
