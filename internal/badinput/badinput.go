@@ -506,10 +506,17 @@ func (b *builder) crossObject() {
 	b.translateOnly("localPref 100 beside base-ad's none on the same pool", "spec.localPref", b.ad(set("localPref", 100)))
 	b.translateOnly("pool overlaps base-pool", "spec.addresses[0]", b.pool(set("addresses", []any{"198.51.100.128/25"})))
 	b.translateOnly("alias name already defined in another Community", "spec.communities[0].name", b.community(set("communities", alias("a1", "9:9"))))
+	b.translateOnly("IPv6 pool announced to a peer whose BFD profile has echo mode", "spec.ipAddressPools", b.ad(set("ipAddressPools", []any{"v6-pool"})),
+		Object{"apiVersion": "metallb.io/v1beta1", "kind": "BFDProfile", "metadata": meta("echo", Namespace, nil), "spec": map[string]any{"echoMode": true}},
+		Object{"apiVersion": "metallb.io/v1beta1", "kind": "IPAddressPool", "metadata": meta("v6-pool", Namespace, nil), "spec": map[string]any{"addresses": []any{"2001:db8:5::/64"}}},
+		Object{"apiVersion": "metallb.io/v1beta2", "kind": "BGPPeer", "metadata": meta("echo-peer", Namespace, nil),
+			"spec": map[string]any{"myASN": 64512, "peerASN": 64513, "peerAddress": "172.30.0.9", "bfdProfile": "echo"}})
 	b.add(Case{Name: "advertisement names a missing pool (ignored, as by MetalLB)", Stage: TranslateOnly, Warning: true,
 		Field: "spec.ipAddressPools[0]", Object: b.ad(set("ipAddressPools", []any{"nope-pool"}))})
 	b.add(Case{Name: "advertisement names a missing peer (ignored, as by MetalLB)", Stage: TranslateOnly, Warning: true,
 		Field: "spec.peers[0]", Object: b.ad(set("peers", []any{"nope-peer"}))})
+	b.add(Case{Name: "ipAddressPoolSelectors that select no pool", Stage: TranslateOnly, Warning: true,
+		Field: "spec.ipAddressPoolSelectors", Object: b.ad(unset("ipAddressPools"), set("ipAddressPoolSelectors", selectors(labels("tier", "none"))))})
 	b.add(Case{Name: "passwordSecret.namespace is ignored", Stage: TranslateOnly, Warning: true,
 		Field: "spec.passwordSecret.namespace", Object: b.peer(set("passwordSecret.name", "auth"), set("passwordSecret.namespace", "elsewhere"))})
 }

@@ -411,15 +411,20 @@ func parseAdvertisements(d *diagnostics, in []*metallbv1beta1.BGPAdvertisement, 
 				d.warning(a.ref, field, name, "there is no IPAddressPool %q in namespace %s; it is ignored", name, a.ref.Namespace)
 			}
 		}
-		poolSelectors, _ := parseSelectors(d, a.ref, "spec.ipAddressPoolSelectors", s.IPAddressPoolSelectors)
+		poolSelectors, selectorsOK := parseSelectors(d, a.ref, "spec.ipAddressPoolSelectors", s.IPAddressPoolSelectors)
+		bySelector := 0
 		for _, p := range pools {
 			selected := len(s.IPAddressPools) == 0 && len(s.IPAddressPoolSelectors) == 0 // neither: every pool
 			if poolSelectors != nil && matchesAny(poolSelectors, p.labels) {
 				selected = true
+				bySelector++
 			}
 			if selected && !seenPool[p.ref.Name] {
 				a.pools = append(a.pools, p)
 			}
+		}
+		if poolSelectors != nil && selectorsOK && bySelector == 0 {
+			d.warning(a.ref, "spec.ipAddressPoolSelectors", "", "the selectors match no IPAddressPool in namespace %s; they add nothing", a.ref.Namespace)
 		}
 		slices.SortFunc(a.pools, func(x, y *pool) int { return cmp.Compare(x.ref.Name, y.ref.Name) })
 		a.nodeSelectors, _ = parseSelectors(d, a.ref, "spec.nodeSelectors", s.NodeSelectors)
