@@ -109,7 +109,7 @@ type BGPPeerSpec struct {
 	// +optional
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:MaxLength=32
-	// +kubebuilder:validation:XValidation:rule="self.matches('^(0|([0-9]{1,5}([.][0-9]{1,5})?h|[0-9]{1,5}([.][0-9]{1,4})?m|[0-9]{1,5}([.][0-9]{1,3})?s|[0-9]{1,8}ms)+)$')",messageExpression="'invalid holdTime ' + self + ': must be a duration in h, m, s or ms such as 90s or 1m30s'"
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(0|([0-9]{1,5}([.][0-9]{1,5})?h|[0-9]{1,5}([.][0-9]{1,4})?m|[0-9]{1,5}([.][0-9]{1,3})?s|[0-9]{1,8}ms)+)$')",messageExpression="'invalid holdTime ' + self + ': must be 0 or a whole number of seconds between 3s and 65535s, written as a duration in h, m, s or ms such as 90s or 1m30s'"
 	// +kubebuilder:validation:XValidation:rule="!self.matches('^(0|([0-9]{1,5}([.][0-9]{1,5})?h|[0-9]{1,5}([.][0-9]{1,4})?m|[0-9]{1,5}([.][0-9]{1,3})?s|[0-9]{1,8}ms)+)$') || (duration(self).getMilliseconds() % 1000 == 0 && (duration(self) == duration('0s') || (duration(self) >= duration('3s') && duration(self) <= duration('65535s'))))",messageExpression="'invalid holdTime ' + self + ': must be 0 or a whole number of seconds between 3s and 65535s'"
 	HoldTime *metav1.Duration `json:"holdTime,omitempty"`
 
@@ -118,7 +118,7 @@ type BGPPeerSpec struct {
 	// +optional
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:MaxLength=32
-	// +kubebuilder:validation:XValidation:rule="self.matches('^(0|([0-9]{1,5}([.][0-9]{1,5})?h|[0-9]{1,5}([.][0-9]{1,4})?m|[0-9]{1,5}([.][0-9]{1,3})?s|[0-9]{1,8}ms)+)$')",messageExpression="'invalid keepaliveTime ' + self + ': must be a duration in h, m, s or ms such as 90s or 1m30s'"
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(0|([0-9]{1,5}([.][0-9]{1,5})?h|[0-9]{1,5}([.][0-9]{1,4})?m|[0-9]{1,5}([.][0-9]{1,3})?s|[0-9]{1,8}ms)+)$')",messageExpression="'invalid keepaliveTime ' + self + ': must be a whole number of seconds between 0s and 65535s, written as a duration in h, m, s or ms such as 90s or 1m30s'"
 	// +kubebuilder:validation:XValidation:rule="!self.matches('^(0|([0-9]{1,5}([.][0-9]{1,5})?h|[0-9]{1,5}([.][0-9]{1,4})?m|[0-9]{1,5}([.][0-9]{1,3})?s|[0-9]{1,8}ms)+)$') || (duration(self).getMilliseconds() % 1000 == 0 && duration(self) <= duration('65535s'))",messageExpression="'invalid keepaliveTime ' + self + ': must be a whole number of seconds between 0s and 65535s'"
 	KeepaliveTime *metav1.Duration `json:"keepaliveTime,omitempty"`
 
@@ -127,7 +127,7 @@ type BGPPeerSpec struct {
 	// +optional
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:MaxLength=32
-	// +kubebuilder:validation:XValidation:rule="self.matches('^(0|([0-9]{1,5}([.][0-9]{1,5})?h|[0-9]{1,5}([.][0-9]{1,4})?m|[0-9]{1,5}([.][0-9]{1,3})?s|[0-9]{1,8}ms)+)$')",messageExpression="'invalid connectTime ' + self + ': must be a duration in h, m, s or ms such as 90s or 1m30s'"
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(0|([0-9]{1,5}([.][0-9]{1,5})?h|[0-9]{1,5}([.][0-9]{1,4})?m|[0-9]{1,5}([.][0-9]{1,3})?s|[0-9]{1,8}ms)+)$')",messageExpression="'invalid connectTime ' + self + ': must be a whole number of seconds between 1s and 65535s, written as a duration in h, m, s or ms such as 90s or 1m30s'"
 	// +kubebuilder:validation:XValidation:rule="!self.matches('^(0|([0-9]{1,5}([.][0-9]{1,5})?h|[0-9]{1,5}([.][0-9]{1,4})?m|[0-9]{1,5}([.][0-9]{1,3})?s|[0-9]{1,8}ms)+)$') || (duration(self).getMilliseconds() % 1000 == 0 && duration(self) >= duration('1s') && duration(self) <= duration('65535s'))",messageExpression="'invalid connectTime ' + self + ': must be a whole number of seconds between 1s and 65535s'"
 	ConnectTime *metav1.Duration `json:"connectTime,omitempty"`
 
