@@ -69,19 +69,3 @@ func (s *LabelSelector) AsMeta() *metav1.LabelSelector {
 	}
 	return out
 }
-
-// LabelSelectorFromMeta converts an apimachinery selector, for callers and
-// tests that build selectors with metav1's helpers.
-func LabelSelectorFromMeta(in metav1.LabelSelector) LabelSelector {
-	var out LabelSelector
-	if in.MatchLabels != nil {
-		out.MatchLabels = make(map[string]LabelValue, len(in.MatchLabels))
-		for k, v := range in.MatchLabels {
-			out.MatchLabels[k] = LabelValue(v)
-		}
-	}
-	for _, e := range in.MatchExpressions {
-		out.MatchExpressions = append(out.MatchExpressions, LabelSelectorRequirement{Key: e.Key, Operator: e.Operator, Values: e.Values})
-	}
-	return out
-}
