@@ -429,6 +429,17 @@ func (b *builder) selectorCases() {
 			b.refusedAs(f.name+" with "+s.name, at+s.field, at, f.obj(set(f.path, selectors(s.sel))))
 		}
 		b.refused(f.name+": 33 selectors", "spec."+f.path, f.obj(set(f.path, manySelectors(33))))
+		exprs := make([]any, 33)
+		for i := range exprs {
+			exprs[i] = map[string]any{"key": fmt.Sprintf("k%d", i), "operator": "Exists"}
+		}
+		b.refused(f.name+": 33 match expressions", at+".matchExpressions", f.obj(set(f.path, selectors(map[string]any{"matchExpressions": exprs}))))
+		b.refused(f.name+": 65 values", at+".matchExpressions[0].values", f.obj(set(f.path, selectors(expr("rack", "In", strs("r", 65)...)))))
+		matchLabels := map[string]any{}
+		for i := 0; i < 65; i++ {
+			matchLabels[fmt.Sprintf("k%d", i)] = "v"
+		}
+		b.refused(f.name+": 65 matchLabels", at+".matchLabels", f.obj(set(f.path, selectors(map[string]any{"matchLabels": matchLabels}))))
 		b.add(Case{Name: f.name + ": one selector listed twice", Stage: TranslateOnly, Field: "spec." + f.path + "[1]",
 			Object: f.obj(set(f.path, selectors(labels("rack", "r1"), labels("rack", "r1"))))})
 	}
@@ -460,6 +471,13 @@ func (b *builder) otherRanges() {
 	b.refused("peers listed twice", "spec.peers[1]", b.ad(set("peers", []any{"base-peer", "base-peer"})))
 	b.refused("ipAddressPools listed twice", "spec.ipAddressPools[1]", b.ad(set("ipAddressPools", []any{"base-pool", "base-pool"})))
 	b.refused("1001 peers", "spec.peers", b.ad(set("peers", strs("peer-", 1001))))
+	b.refused("1001 ipAddressPools", "spec.ipAddressPools", b.ad(set("ipAddressPools", strs("pool-", 1001))))
+	b.refused("pool allocation of 1001 namespaces", "spec.serviceAllocation.namespaces", b.pool(set("serviceAllocation.namespaces", strs("ns-", 1001))))
+	aliases := make([]any, 1001)
+	for i := range aliases {
+		aliases[i] = map[string]any{"name": fmt.Sprintf("alias-%d", i), "value": "1:1"}
+	}
+	b.refused("Community of 1001 aliases", "spec.communities", b.community(set("communities", aliases)))
 	b.refused("myASN 0", "spec.myASN", b.peer(set("myASN", 0)))
 	b.refused("peerASN and dynamicASN", "spec.dynamicASN", b.peer(set("dynamicASN", "internal")))
 	b.refused("neither peerASN nor dynamicASN", "spec.peerASN", b.peer(unset("peerASN")))
