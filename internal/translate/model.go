@@ -548,11 +548,15 @@ func parsePeers(d *diagnostics, o Options, in []*metallbv1beta2.BGPPeer, bfd map
 
 		if s.SrcAddress != "" {
 			src, err := parseIP(s.SrcAddress)
+			var why string
+			if err == nil {
+				why = unicastProblem(src, false)
+			}
 			switch {
 			case err != nil:
 				bad("spec.sourceAddress", s.SrcAddress, "invalid sourceAddress %q: must be an IPv4 or IPv6 address", s.SrcAddress)
-			case unicastProblem(src, false) != "":
-				bad("spec.sourceAddress", s.SrcAddress, "invalid sourceAddress %q: %s", s.SrcAddress, unicastProblem(src, false))
+			case why != "":
+				bad("spec.sourceAddress", s.SrcAddress, "invalid sourceAddress %q: %s", s.SrcAddress, why)
 			case p.address.IsValid() && src.Unmap().Is4() != p.address.Is4():
 				bad("spec.sourceAddress", s.SrcAddress, "sourceAddress %q and peerAddress %q are of different IP families", s.SrcAddress, s.Address)
 			default:
@@ -624,14 +628,16 @@ func parsePeers(d *diagnostics, o Options, in []*metallbv1beta2.BGPPeer, bfd map
 			}
 		}
 
-		if why := bfdProfileNameProblem(s.BFDProfile); s.BFDProfile != "" && why != "" {
-			bad("spec.bfdProfile", s.BFDProfile, "invalid bfdProfile %q: %s", s.BFDProfile, why)
-		} else if s.BFDProfile != "" {
-			if prof, ok := bfd[s.BFDProfile]; ok {
+		if s.BFDProfile != "" {
+			prof, found := bfd[s.BFDProfile]
+			switch why := bfdProfileNameProblem(s.BFDProfile); {
+			case why != "":
+				bad("spec.bfdProfile", s.BFDProfile, "invalid bfdProfile %q: %s", s.BFDProfile, why)
+			case !found:
+				bad("spec.bfdProfile", s.BFDProfile, "there is no BFDProfile %q in namespace %s", s.BFDProfile, obj.Namespace)
+			default:
 				p.bfd = prof
 				nb.BFDProfile = s.BFDProfile
-			} else {
-				bad("spec.bfdProfile", s.BFDProfile, "there is no BFDProfile %q in namespace %s", s.BFDProfile, obj.Namespace)
 			}
 		}
 		if s.VRFName != "" {

@@ -108,14 +108,14 @@ func aliasNameProblem(name string) string {
 	return ""
 }
 
-// timerProblem says why d is not a whole number of seconds in [min, max]
-// (0 also allowed when zeroOK), or "".
-func timerProblem(d, min, max time.Duration, zeroOK bool) string {
-	if d%time.Second != 0 || d < 0 || d > max || (d < min && !(zeroOK && d == 0)) {
-		if zeroOK && min > 0 {
-			return fmt.Sprintf("must be 0 or a whole number of seconds between %s and %s", min, secondsText(max))
+// timerProblem says why d is not a whole number of seconds in [lo, hi]
+// (or 0, when zeroOK), or "".
+func timerProblem(d, lo, hi time.Duration, zeroOK bool) string {
+	if d%time.Second != 0 || d < 0 || d > hi || (d < lo && !(zeroOK && d == 0)) {
+		if zeroOK && lo > 0 {
+			return fmt.Sprintf("must be 0 or a whole number of seconds between %s and %s", lo, secondsText(hi))
 		}
-		return fmt.Sprintf("must be a whole number of seconds between %s and %s", min, secondsText(max))
+		return fmt.Sprintf("must be a whole number of seconds between %s and %s", lo, secondsText(hi))
 	}
 	return ""
 }
