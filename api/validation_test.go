@@ -163,6 +163,7 @@ var _ = Describe("admission of metallb.io objects", func() {
 		Entry("ebgpMultiHop for an eBGP peer", peer(set("ebgpMultiHop", true))),
 		Entry("password alone", peer(set("password", "secret"))),
 		Entry("passwordSecret alone", peer(set("passwordSecret", map[string]any{"name": "peer-password"}))),
+		Entry("empty vrf, interface and passwordSecret, as if unset", peer(set("vrf", ""), set("interface", ""), set("passwordSecret", map[string]any{"name": "", "namespace": ""}))),
 	)
 
 	DescribeTable("rejects invalid objects with an error naming the field",
