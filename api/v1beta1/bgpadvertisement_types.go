@@ -47,6 +47,7 @@ type BGPAdvertisementSpec struct {
 	// IPAddressPools names the pools this advertisement applies to.
 	// +optional
 	// +kubebuilder:validation:MaxItems=1000
+	// +kubebuilder:validation:items:MaxLength=253
 	// +listType=set
 	IPAddressPools []string `json:"ipAddressPools,omitempty"`
 
@@ -66,6 +67,7 @@ type BGPAdvertisementSpec struct {
 	// Peers names the BGPPeers the service IPs are announced to; empty means all.
 	// +optional
 	// +kubebuilder:validation:MaxItems=1000
+	// +kubebuilder:validation:items:MaxLength=253
 	// +listType=set
 	Peers []string `json:"peers,omitempty"`
 
