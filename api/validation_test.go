@@ -163,6 +163,7 @@ var _ = Describe("admission of metallb.io objects", func() {
 		Entry("ebgpMultiHop for an eBGP peer", peer(set("ebgpMultiHop", true))),
 		Entry("password alone", peer(set("password", "secret"))),
 		Entry("passwordSecret alone", peer(set("passwordSecret", map[string]any{"name": "peer-password"}))),
+		Entry("empty vrf, interface and passwordSecret, as if unset", peer(set("vrf", ""), set("interface", ""), set("passwordSecret", map[string]any{"name": "", "namespace": ""}))),
 	)
 
 	DescribeTable("rejects invalid objects with an error naming the field",
@@ -222,17 +223,17 @@ var _ = Describe("admission of metallb.io objects", func() {
 		Entry("serviceSelectors with aggregationLength 24", advertisement(set("aggregationLength", 24), set("serviceSelectors", selector("app", "web"))), "spec.serviceSelectors", "serviceSelectors can only be used with the default aggregationLength"),
 		Entry("serviceSelectors with aggregationLengthV6 64", advertisement(set("aggregationLengthV6", 64), set("serviceSelectors", selector("app", "web"))), "spec.serviceSelectors", "aggregationLengthV6 (128)"),
 		// Timers.
-		Entry("holdTime 2s", peer(set("holdTime", "2s")), "spec.holdTime", "invalid holdTime 2s: must be 0 or at least 3s"),
-		Entry("holdTime 500ms", peer(set("holdTime", "500ms")), "spec.holdTime", "invalid holdTime 500ms: must be 0 or at least 3s"),
+		Entry("holdTime 2s", peer(set("holdTime", "2s")), "spec.holdTime", "invalid holdTime 2s: must be 0 or a whole number of seconds between 3s and 65535s"),
+		Entry("holdTime 500ms", peer(set("holdTime", "500ms")), "spec.holdTime", "invalid holdTime 500ms: must be 0 or a whole number of seconds between 3s and 65535s"),
 		Entry("holdTime -3s", peer(set("holdTime", "-3s")), "spec.holdTime", "invalid holdTime -3s"),
-		Entry("holdTime not a duration", peer(set("holdTime", "3 seconds")), "spec.holdTime", "invalid holdTime 3 seconds: must be 0 or at least 3s, written as a duration"),
-		Entry("keepaliveTime negative", peer(set("holdTime", "3s"), set("keepaliveTime", "-1s")), "spec.keepaliveTime", "invalid keepaliveTime -1s: must be a duration such as 30s, not negative"),
-		Entry("keepaliveTime not a duration", peer(set("keepaliveTime", "often")), "spec.keepaliveTime", "invalid keepaliveTime often: must be a duration"),
-		Entry("connectTime not a duration", peer(set("connectTime", "1 second")), "spec.connectTime", "invalid connectTime 1 second: must be a duration"),
+		Entry("holdTime not a duration", peer(set("holdTime", "3 seconds")), "spec.holdTime", "invalid holdTime 3 seconds: must be 0 or a whole number of seconds between 3s and 65535s, written as a duration"),
+		Entry("keepaliveTime negative", peer(set("holdTime", "3s"), set("keepaliveTime", "-1s")), "spec.keepaliveTime", "invalid keepaliveTime -1s: must be a whole number of seconds between 0s and 65535s, written as a duration"),
+		Entry("keepaliveTime not a duration", peer(set("keepaliveTime", "often")), "spec.keepaliveTime", "invalid keepaliveTime often: must be a whole number of seconds between 0s and 65535s, written as a duration"),
+		Entry("connectTime not a duration", peer(set("connectTime", "1 second")), "spec.connectTime", "invalid connectTime 1 second: must be a whole number of seconds between 1s and 65535s, written as a duration"),
 		Entry("keepaliveTime greater than holdTime", peer(set("holdTime", "3s"), set("keepaliveTime", "4s")), "spec.keepaliveTime", "keepaliveTime 4s must not be greater than holdTime 3s"),
 		Entry("keepaliveTime 500ms alone", peer(set("keepaliveTime", "500ms")), "spec.keepaliveTime", "invalid keepaliveTime 500ms"),
-		Entry("connectTime 0s", peer(set("connectTime", "0s")), "spec.connectTime", "invalid connectTime 0s: must be a duration between 1s and 65535s"),
-		Entry("connectTime 1.5s", peer(set("connectTime", "1.5s")), "spec.connectTime", "invalid connectTime 1.5s: must be a whole number of seconds"),
+		Entry("connectTime 0s", peer(set("connectTime", "0s")), "spec.connectTime", "invalid connectTime 0s: must be a whole number of seconds between 1s and 65535s"),
+		Entry("connectTime 1.5s", peer(set("connectTime", "1.5s")), "spec.connectTime", "invalid connectTime 1.5s: must be a whole number of seconds between 1s and 65535s"),
 		Entry("connectTime 65536s", peer(set("connectTime", "65536s")), "spec.connectTime", "invalid connectTime 65536s"),
 		// iBGP.
 		Entry("ebgpMultiHop with peerASN equal to myASN", peer(set("peerASN", int64(64512)), set("ebgpMultiHop", true)), "spec.ebgpMultiHop", "ebgpMultiHop cannot be set for an iBGP peer"),

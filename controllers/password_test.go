@@ -79,7 +79,7 @@ spec:
 
 		// No peer references it any more: the copy goes.
 		peer := &metallbv1beta2.BGPPeer{ObjectMeta: metavIn(w.in, "peer")}
-		edit(peer, func() { peer.Spec.PasswordSecret = corev1.SecretReference{} })
+		edit(peer, func() { peer.Spec.PasswordSecret = metallbv1beta2.SecretReference{} })
 		Eventually(func() bool {
 			return client.IgnoreNotFound(k8s.Get(ctx, client.ObjectKeyFromObject(mirror), mirror)) == nil &&
 				k8s.Get(ctx, client.ObjectKeyFromObject(mirror), mirror) != nil

@@ -193,7 +193,7 @@ spec:
 
 		// Changing the password Secret's reference away deletes the mirror.
 		peer := &metallbv1beta2.BGPPeer{ObjectMeta: metavIn(w.in, "with-password")}
-		edit(peer, func() { peer.Spec.PasswordSecret = corev1.SecretReference{} })
+		edit(peer, func() { peer.Spec.PasswordSecret = metallbv1beta2.SecretReference{} })
 		Eventually(func() bool {
 			return apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKey{Namespace: w.out, Name: mirror}, &corev1.Secret{}))
 		}).Should(BeTrue())

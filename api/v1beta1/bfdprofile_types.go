@@ -54,7 +54,9 @@ type BFDProfileSpec struct {
 // +kubebuilder:printcolumn:name="Multiplier",type=integer,JSONPath=`.spec.detectMultiplier`
 // +kubebuilder:printcolumn:name="Valid",type=string,JSONPath=`.status.conditions[?(@.type=="Valid")].status`
 
-// BFDProfile is a named set of BFD parameters.
+// BFDProfile is a named set of BFD parameters. Its name is written into
+// frr.conf (bfd profile NAME), and FRR takes at most 64 characters.
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63",message="metadata.name: a BFDProfile name has at most 63 characters (it becomes an FRR bfd profile name)"
 type BFDProfile struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

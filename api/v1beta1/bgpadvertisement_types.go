@@ -11,6 +11,7 @@ import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 // +kubebuilder:validation:MaxLength=100
 // +kubebuilder:validation:XValidation:rule="self.split(':').size() != 2 || (self.matches('^[0-9]{1,5}:[0-9]{1,5}$') && int(self.split(':')[0]) <= 65535 && int(self.split(':')[1]) <= 65535)",messageExpression="'invalid community ' + self + ': a standard community is two numbers 0-65535 separated by a colon, such as 65535:65282'"
 // +kubebuilder:validation:XValidation:rule="self.split(':').size() != 4 || (self.matches('^large:[0-9]{1,10}:[0-9]{1,10}:[0-9]{1,10}$') && int(self.split(':')[1]) <= 4294967295 && int(self.split(':')[2]) <= 4294967295 && int(self.split(':')[3]) <= 4294967295)",messageExpression="'invalid community ' + self + ': a large community is large:<a>:<b>:<c> with numbers 0-4294967295'"
+// +kubebuilder:validation:XValidation:rule="self.matches('^[!-~]+$')",messageExpression="'invalid community ' + self + ': only printable ASCII characters without spaces are allowed'"
 type CommunityRef string
 
 // BGPAdvertisementSpec says how the service IPs of some pools are announced.
@@ -46,27 +47,35 @@ type BGPAdvertisementSpec struct {
 	// IPAddressPools names the pools this advertisement applies to.
 	// +optional
 	// +kubebuilder:validation:MaxItems=1000
+	// +kubebuilder:validation:items:MaxLength=253
 	// +listType=set
 	IPAddressPools []string `json:"ipAddressPools,omitempty"`
 
 	// IPAddressPoolSelectors select further pools by label. When both this and
 	// ipAddressPools are empty, the advertisement applies to every pool.
 	// +optional
-	IPAddressPoolSelectors []metav1.LabelSelector `json:"ipAddressPoolSelectors,omitempty"`
+	// +kubebuilder:validation:MaxItems=32
+	// +listType=atomic
+	IPAddressPoolSelectors []LabelSelector `json:"ipAddressPoolSelectors,omitempty"`
 
 	// NodeSelectors limit the nodes that announce the service IPs; empty means all.
 	// +optional
-	NodeSelectors []metav1.LabelSelector `json:"nodeSelectors,omitempty"`
+	// +kubebuilder:validation:MaxItems=32
+	// +listType=atomic
+	NodeSelectors []LabelSelector `json:"nodeSelectors,omitempty"`
 
 	// Peers names the BGPPeers the service IPs are announced to; empty means all.
 	// +optional
 	// +kubebuilder:validation:MaxItems=1000
+	// +kubebuilder:validation:items:MaxLength=253
 	// +listType=set
 	Peers []string `json:"peers,omitempty"`
 
 	// ServiceSelectors limit the services whose IPs are announced; empty means all.
 	// +optional
-	ServiceSelectors []metav1.LabelSelector `json:"serviceSelectors,omitempty"`
+	// +kubebuilder:validation:MaxItems=32
+	// +listType=atomic
+	ServiceSelectors []LabelSelector `json:"serviceSelectors,omitempty"`
 }
 
 // BGPAdvertisementStatus is what frrgen observed about an advertisement.

@@ -14,9 +14,13 @@ type CommunitySpec struct {
 
 // CommunityAlias gives a name to a BGP community value.
 type CommunityAlias struct {
-	// Name is the alias used in BGPAdvertisement.spec.communities.
+	// Name is the alias used in BGPAdvertisement.spec.communities. It must
+	// not have the shape of a community value (two or four ':'-separated
+	// parts): an alias named 65535:65282 would silently replace the literal.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=100
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[!-~]+$')",messageExpression="'invalid alias name ' + self + ': only printable ASCII characters without spaces are allowed'"
+	// +kubebuilder:validation:XValidation:rule="self.split(':').size() != 2 && self.split(':').size() != 4",messageExpression="'invalid alias name ' + self + ': a name with two or four :-separated parts is read as a community value (a:b or large:a:b:c), so the alias would shadow a literal; choose a name without that shape'"
 	Name string `json:"name"`
 
 	// Value is "a:b" (two numbers 0-65535) or "large:a:b:c" (three numbers 0-4294967295).

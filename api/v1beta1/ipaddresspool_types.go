@@ -13,9 +13,14 @@ type IPAddressRange string
 
 // IPAddressPoolSpec lists the addresses of a pool.
 type IPAddressPoolSpec struct {
-	// Addresses are the CIDRs and ranges of the pool.
+	// Addresses are the CIDRs and ranges of the pool. An entry may not repeat
+	// another (listType set), and two CIDR entries may not overlap; overlaps
+	// that involve a range, or another pool, are refused by frrgen's
+	// translation (CEL has no range arithmetic within its cost budget).
 	// +kubebuilder:validation:MinItems=1
-	// +kubebuilder:validation:MaxItems=1000
+	// +kubebuilder:validation:MaxItems=128
+	// +listType=set
+	// +kubebuilder:validation:XValidation:rule="self.all(a, !isCIDR(a) || self.all(b, a == b || !isCIDR(b) || !cidr(a).masked().containsCIDR(cidr(b).masked())))",message="two CIDR entries of addresses overlap (one contains the other); a service IP must belong to exactly one entry"
 	Addresses []IPAddressRange `json:"addresses"`
 
 	// AutoAssign lets the allocator hand out addresses of this pool without an
@@ -43,16 +48,22 @@ type ServiceAllocation struct {
 
 	// Namespaces whose services may use the pool.
 	// +optional
+	// +kubebuilder:validation:MaxItems=1000
+	// +kubebuilder:validation:items:MaxLength=63
 	// +listType=set
 	Namespaces []string `json:"namespaces,omitempty"`
 
 	// NamespaceSelectors select namespaces whose services may use the pool.
 	// +optional
-	NamespaceSelectors []metav1.LabelSelector `json:"namespaceSelectors,omitempty"`
+	// +kubebuilder:validation:MaxItems=32
+	// +listType=atomic
+	NamespaceSelectors []LabelSelector `json:"namespaceSelectors,omitempty"`
 
 	// ServiceSelectors select services that may use the pool.
 	// +optional
-	ServiceSelectors []metav1.LabelSelector `json:"serviceSelectors,omitempty"`
+	// +kubebuilder:validation:MaxItems=32
+	// +listType=atomic
+	ServiceSelectors []LabelSelector `json:"serviceSelectors,omitempty"`
 }
 
 // +kubebuilder:object:root=true

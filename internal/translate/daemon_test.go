@@ -215,3 +215,21 @@ func checkOursRendered(t *testing.T, ours *frrv1beta1.FRRConfiguration, got frrk
 		}
 	}
 }
+
+// TestBoundaryDaemon: the real frr-k8s v0.0.21 daemon converts the boundary
+// configuration, and renders what internal/merge predicts (the checks of
+// TestGoldenDaemon). FRR itself is the e2e suite's part.
+func TestBoundaryDaemon(t *testing.T) {
+	r := translate.Build(boundarySnapshot(), testOptions())
+	if !r.Valid || len(r.Configs) != 1 {
+		t.Fatalf("valid=%v, %d configs: %v", r.Valid, len(r.Configs), problems(r))
+	}
+	run := daemonRun{dir: "boundary", node: "node-a", ours: &r.Configs[0], daemon: frrk8sdaemon.Case{
+		Name:       "boundary",
+		NodeLabels: map[string]string{hostnameLabel: "node-a"},
+		Namespace:  frrK8sNamespace,
+		Configs:    r.Configs,
+	}}
+	outcome := frrk8sdaemon.Start(t).RunAll([]frrk8sdaemon.Case{run.daemon})[0]
+	checkDaemonOutcome(t, run, outcome)
+}

@@ -47,11 +47,11 @@ func snapshotFromBytes(data []byte) translate.Snapshot {
 			Communities: []metallbv1beta1.CommunityAlias{{Name: "big", Value: "large:1:2:3"}}}}},
 		BFDProfiles: []metallbv1beta1.BFDProfile{{ObjectMeta: meta("slow")}},
 	}
-	rack := func() []metav1.LabelSelector {
+	rack := func() []metallbv1beta1.LabelSelector {
 		if !src.flag() {
 			return nil
 		}
-		return []metav1.LabelSelector{{MatchLabels: map[string]string{"rack": fmt.Sprint(src.next(2))}}}
+		return []metallbv1beta1.LabelSelector{{MatchLabels: map[string]metallbv1beta1.LabelValue{"rack": metallbv1beta1.LabelValue(fmt.Sprint(src.next(2)))}}}
 	}
 	for i := range 1 + src.next(3) {
 		name := fmt.Sprintf("node-%d", i)
@@ -93,7 +93,7 @@ func snapshotFromBytes(data []byte) translate.Snapshot {
 			spec.AggregationLength = i32(int32(30 + src.next(3)))
 			spec.AggregationLengthV6 = i32(int32(64 + 32*src.next(3)))
 		} else if src.flag() {
-			spec.ServiceSelectors = []metav1.LabelSelector{{MatchLabels: map[string]string{"tier": fmt.Sprint(src.next(2))}}}
+			spec.ServiceSelectors = []metallbv1beta1.LabelSelector{{MatchLabels: map[string]metallbv1beta1.LabelValue{"tier": metallbv1beta1.LabelValue(fmt.Sprint(src.next(2)))}}}
 		}
 		for _, c := range communityChoices {
 			if src.flag() {

@@ -108,8 +108,8 @@ func filter[T any](in []T, keep func(*T) bool) []T {
 // TestHeldNodes: an invalid object holds exactly the nodes whose
 // configuration it could change; the others are built as usual.
 func TestHeldNodes(t *testing.T) {
-	onNode := func(names ...string) []metav1.LabelSelector {
-		return []metav1.LabelSelector{{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "kubernetes.io/hostname", Operator: metav1.LabelSelectorOpIn, Values: names}}}}
+	onNode := func(names ...string) []metallbv1beta1.LabelSelector {
+		return []metallbv1beta1.LabelSelector{{MatchExpressions: []metallbv1beta1.LabelSelectorRequirement{{Key: "kubernetes.io/hostname", Operator: metav1.LabelSelectorOpIn, Values: names}}}}
 	}
 	three := func() translate.Snapshot {
 		s := validSnapshot()
@@ -162,7 +162,7 @@ func TestHeldNodes(t *testing.T) {
 		}, map[string][]string{"node-c": {"BGPAdvertisement metallb-system/tagged", "Community metallb-system/aliases"}}},
 		{"peer with a selector that cannot be parsed holds every node", func(s *translate.Snapshot) {
 			addPeer(s, "broken", metallbv1beta2.BGPPeerSpec{MyASN: 64512, ASN: 64513, Address: "172.30.0.9",
-				NodeSelectors: []metav1.LabelSelector{{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "rack", Operator: "Foo"}}}}})
+				NodeSelectors: []metallbv1beta1.LabelSelector{{MatchExpressions: []metallbv1beta1.LabelSelectorRequirement{{Key: "rack", Operator: "Foo"}}}}})
 		}, map[string][]string{"node-a": {"BGPPeer metallb-system/broken"}, "node-b": {"BGPPeer metallb-system/broken"}, "node-c": {"BGPPeer metallb-system/broken"}}},
 	}
 	for _, tc := range cases {
@@ -210,7 +210,7 @@ func corev1Node(name string) corev1.Node {
 	return corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"kubernetes.io/hostname": name}}}
 }
 
-func corev1SecretRef(name string) corev1.SecretReference { return corev1.SecretReference{Name: name} }
+func corev1SecretRef(name string) metallbv1beta2.SecretReference { return metallbv1beta2.SecretReference{Name: name} }
 
 func lbService(name, ip string) corev1.Service {
 	return corev1.Service{

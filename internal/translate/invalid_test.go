@@ -94,20 +94,20 @@ func sharedIPServices(s *translate.Snapshot) {
 	}
 	s.Advertisements = nil
 	addAd(s, "for-a", metallbv1beta1.BGPAdvertisementSpec{IPAddressPools: []string{"v4"}, LocalPref: 100,
-		ServiceSelectors: []metav1.LabelSelector{{MatchLabels: map[string]string{"app": "a"}}}})
+		ServiceSelectors: []metallbv1beta1.LabelSelector{{MatchLabels: map[string]metallbv1beta1.LabelValue{"app": "a"}}}})
 	addAd(s, "for-b", metallbv1beta1.BGPAdvertisementSpec{IPAddressPools: []string{"v4"}, LocalPref: 200,
-		ServiceSelectors: []metav1.LabelSelector{{MatchLabels: map[string]string{"app": "b"}}}})
+		ServiceSelectors: []metallbv1beta1.LabelSelector{{MatchLabels: map[string]metallbv1beta1.LabelValue{"app": "b"}}}})
 }
 
 // TestInvalidConfigurations checks that each mistake makes the whole input
 // invalid, renders nothing, and is explained by a message naming the
 // object, the field and the value.
 func TestInvalidConfigurations(t *testing.T) {
-	badSelector := []metav1.LabelSelector{{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "a", Operator: "Foo", Values: []string{"b"}}}}}
+	badSelector := []metallbv1beta1.LabelSelector{{MatchExpressions: []metallbv1beta1.LabelSelectorRequirement{{Key: "a", Operator: "Foo", Values: []string{"b"}}}}}
 	// Equal for MetalLB: the values of an expression are compared sorted.
-	twoEqualSelectors := []metav1.LabelSelector{
-		{MatchLabels: map[string]string{"kubernetes.io/hostname": "node-a"}, MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "rack", Operator: metav1.LabelSelectorOpIn, Values: []string{"r1", "r2"}}}},
-		{MatchLabels: map[string]string{"kubernetes.io/hostname": "node-a"}, MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "rack", Operator: metav1.LabelSelectorOpIn, Values: []string{"r2", "r1"}}}},
+	twoEqualSelectors := []metallbv1beta1.LabelSelector{
+		{MatchLabels: map[string]metallbv1beta1.LabelValue{"kubernetes.io/hostname": "node-a"}, MatchExpressions: []metallbv1beta1.LabelSelectorRequirement{{Key: "rack", Operator: metav1.LabelSelectorOpIn, Values: []string{"r1", "r2"}}}},
+		{MatchLabels: map[string]metallbv1beta1.LabelValue{"kubernetes.io/hostname": "node-a"}, MatchExpressions: []metallbv1beta1.LabelSelectorRequirement{{Key: "rack", Operator: metav1.LabelSelectorOpIn, Values: []string{"r2", "r1"}}}},
 	}
 	cases := []struct {
 		name   string
@@ -172,7 +172,7 @@ func TestInvalidConfigurations(t *testing.T) {
 		}, []string{"IPv4 aggregation length 28 is shorter than the /30 of IPAddressPool metallb-system/v4 spec.addresses[0] (198.51.100.10-198.51.100.20)"}},
 		{"serviceSelectors with aggregation", func(s *translate.Snapshot) {
 			adSpec(s).AggregationLength = i32(24)
-			adSpec(s).ServiceSelectors = []metav1.LabelSelector{{MatchLabels: map[string]string{"a": "b"}}}
+			adSpec(s).ServiceSelectors = []metallbv1beta1.LabelSelector{{MatchLabels: map[string]metallbv1beta1.LabelValue{"a": "b"}}}
 		}, []string{"spec.serviceSelectors: serviceSelectors can only be used with the default aggregation lengths (32 and 128), but aggregationLength is 24"}},
 		{"unknown community alias", func(s *translate.Snapshot) { adSpec(s).Communities = []metallbv1beta1.CommunityRef{"a1", "vpn-onl"} },
 			[]string{`BGPAdvertisement metallb-system/ad: spec.communities[1]: unknown community alias "vpn-onl"; define it in a Community object or use the a:b / large:a:b:c form`}},
@@ -202,11 +202,11 @@ func TestInvalidConfigurations(t *testing.T) {
 		{"advertisement with a service selector twice", func(s *translate.Snapshot) { adSpec(s).ServiceSelectors = twoEqualSelectors },
 			[]string{"spec.serviceSelectors[1]: this label selector is the same as spec.serviceSelectors[0]"}},
 		{"selector with a match expression twice", func(s *translate.Snapshot) {
-			e := metav1.LabelSelectorRequirement{Key: "rack", Operator: metav1.LabelSelectorOpIn, Values: []string{"r1"}}
-			adSpec(s).NodeSelectors = []metav1.LabelSelector{{MatchExpressions: []metav1.LabelSelectorRequirement{e, e}}}
+			e := metallbv1beta1.LabelSelectorRequirement{Key: "rack", Operator: metav1.LabelSelectorOpIn, Values: []string{"r1"}}
+			adSpec(s).NodeSelectors = []metallbv1beta1.LabelSelector{{MatchExpressions: []metallbv1beta1.LabelSelectorRequirement{e, e}}}
 		}, []string{"spec.nodeSelectors[0].matchExpressions[1]: this match expression is the same as spec.nodeSelectors[0].matchExpressions[0]"}},
 		{"match expression with a value twice", func(s *translate.Snapshot) {
-			adSpec(s).NodeSelectors = []metav1.LabelSelector{{MatchExpressions: []metav1.LabelSelectorRequirement{
+			adSpec(s).NodeSelectors = []metallbv1beta1.LabelSelector{{MatchExpressions: []metallbv1beta1.LabelSelectorRequirement{
 				{Key: "rack", Operator: metav1.LabelSelectorOpIn, Values: []string{"r1", "r2", "r1"}}}}}
 		}, []string{`spec.nodeSelectors[0].matchExpressions[0].values[2]: value "r1" is listed twice`}},
 		{"conflicting localPref on one pool", func(s *translate.Snapshot) {
@@ -261,7 +261,7 @@ func TestInvalidConfigurations(t *testing.T) {
 		{"peer with a zoned IPv6 address", func(s *translate.Snapshot) { peerSpec(s).Address = "fe80::1%eth0" },
 			[]string{`BGPPeer metallb-system/p1: spec.peerAddress: invalid peerAddress "fe80::1%eth0"`}},
 		{"peer with a long interface name", func(s *translate.Snapshot) { peerSpec(s).Address, peerSpec(s).Interface = "", "a-very-long-interface" },
-			[]string{`spec.interface: invalid interface "a-very-long-interface": a Linux interface name has at most 15 characters`}},
+			[]string{`spec.interface: invalid interface "a-very-long-interface": a Linux interface name has 1 to 15 characters, this one has 21`}},
 		{"peer with a bad source address", func(s *translate.Snapshot) { peerSpec(s).SrcAddress = "abc" },
 			[]string{`spec.sourceAddress: invalid sourceAddress "abc"`}},
 		{"peer with a source address of another family", func(s *translate.Snapshot) { peerSpec(s).SrcAddress = "2001:db8::2" },
@@ -269,18 +269,20 @@ func TestInvalidConfigurations(t *testing.T) {
 		{"peer port too high", func(s *translate.Snapshot) { peerSpec(s).Port = 20000 },
 			[]string{"spec.peerPort: invalid peerPort 20000; must be between 1 and 16384"}},
 		{"hold time under 3s", func(s *translate.Snapshot) { peerSpec(s).HoldTime = dur(2 * time.Second) },
-			[]string{"BGPPeer metallb-system/p1: spec.holdTime: invalid holdTime 2s; must be 0 or at least 3s"}},
+			[]string{"BGPPeer metallb-system/p1: spec.holdTime: invalid holdTime 2s: must be 0 or a whole number of seconds between 3s and 65535s"}},
 		{"keepalive above hold", func(s *translate.Snapshot) {
 			peerSpec(s).HoldTime, peerSpec(s).KeepaliveTime = dur(9*time.Second), dur(10*time.Second)
 		}, []string{"spec.keepaliveTime: keepaliveTime 10s is greater than holdTime 9s"}},
-		{"keepalive alone deriving a short hold", func(s *translate.Snapshot) { peerSpec(s).KeepaliveTime = dur(700 * time.Millisecond) },
-			[]string{"spec.keepaliveTime: keepaliveTime 700ms without holdTime gives a holdTime of 2.1s (3 × keepaliveTime), which must be 0 or at least 3s"}},
+		{"keepalive alone deriving a hold above FRR's range", func(s *translate.Snapshot) { peerSpec(s).KeepaliveTime = dur(21846 * time.Second) },
+			[]string{"spec.keepaliveTime: keepaliveTime 6h4m6s without holdTime gives a holdTime of 65538s (3 x keepaliveTime), which must be 0 or between 3s and 65535s"}},
+		{"keepalive not whole seconds", func(s *translate.Snapshot) { peerSpec(s).KeepaliveTime = dur(700 * time.Millisecond) },
+			[]string{"spec.keepaliveTime: invalid keepaliveTime 700ms: must be a whole number of seconds between 0s and 65535s"}},
 		{"negative keepalive", func(s *translate.Snapshot) { peerSpec(s).KeepaliveTime = dur(-time.Second) },
-			[]string{"spec.keepaliveTime: invalid keepaliveTime -1s; must not be negative"}},
+			[]string{"spec.keepaliveTime: invalid keepaliveTime -1s: must be a whole number of seconds between 0s and 65535s"}},
 		{"connect time too long", func(s *translate.Snapshot) { peerSpec(s).ConnectTime = dur(70000 * time.Second) },
-			[]string{"spec.connectTime: invalid connectTime 19h26m40s; must be between 1s and 65535s"}},
+			[]string{"spec.connectTime: invalid connectTime 19h26m40s: must be a whole number of seconds between 1s and 65535s"}},
 		{"connect time not whole seconds", func(s *translate.Snapshot) { peerSpec(s).ConnectTime = dur(1500 * time.Millisecond) },
-			[]string{"spec.connectTime: invalid connectTime 1.5s; must be a whole number of seconds"}},
+			[]string{"spec.connectTime: invalid connectTime 1.5s: must be a whole number of seconds between 1s and 65535s"}},
 		{"IPv6 router ID", func(s *translate.Snapshot) { peerSpec(s).RouterID = "2001:db8::1" },
 			[]string{`spec.routerID: invalid routerID "2001:db8::1": must be an IPv4 address`}},
 		{"multihop on iBGP", func(s *translate.Snapshot) { peerSpec(s).ASN, peerSpec(s).EBGPMultiHop = 64512, true },
@@ -368,9 +370,9 @@ func TestInvalidConfigurations(t *testing.T) {
 func TestAcceptedNearMisses(t *testing.T) {
 	otherNode := func(s *translate.Snapshot) {
 		s.Nodes = append(s.Nodes, corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node-b", Labels: map[string]string{"kubernetes.io/hostname": "node-b"}}})
-		peerSpec(s).NodeSelectors = []metav1.LabelSelector{{MatchLabels: map[string]string{"kubernetes.io/hostname": "node-a"}}}
+		peerSpec(s).NodeSelectors = []metallbv1beta1.LabelSelector{{MatchLabels: map[string]metallbv1beta1.LabelValue{"kubernetes.io/hostname": "node-a"}}}
 	}
-	onNodeB := []metav1.LabelSelector{{MatchLabels: map[string]string{"kubernetes.io/hostname": "node-b"}}}
+	onNodeB := []metallbv1beta1.LabelSelector{{MatchLabels: map[string]metallbv1beta1.LabelValue{"kubernetes.io/hostname": "node-b"}}}
 	cases := map[string]func(s *translate.Snapshot){
 		"different myASN in another VRF": func(s *translate.Snapshot) {
 			addPeer(s, "p2", metallbv1beta2.BGPPeerSpec{MyASN: 64600, ASN: 64514, Address: "172.30.0.1", VRFName: "red"})
@@ -391,7 +393,7 @@ func TestAcceptedNearMisses(t *testing.T) {
 		"different localPref on disjoint nodes": func(s *translate.Snapshot) {
 			otherNode(s)
 			adSpec(s).LocalPref = 100
-			adSpec(s).NodeSelectors = []metav1.LabelSelector{{MatchLabels: map[string]string{"kubernetes.io/hostname": "node-a"}}}
+			adSpec(s).NodeSelectors = []metallbv1beta1.LabelSelector{{MatchLabels: map[string]metallbv1beta1.LabelValue{"kubernetes.io/hostname": "node-a"}}}
 			addAd(s, "other", metallbv1beta1.BGPAdvertisementSpec{IPAddressPools: []string{"v4"}, LocalPref: 200, NodeSelectors: onNodeB})
 		},
 		"BFD echo with an IPv4 pool only": func(s *translate.Snapshot) {
@@ -400,13 +402,10 @@ func TestAcceptedNearMisses(t *testing.T) {
 		},
 		"two spellings of one community": func(s *translate.Snapshot) { adSpec(s).Communities = []metallbv1beta1.CommunityRef{"a1", "1:1"} },
 		"keepalive alone of 1s":          func(s *translate.Snapshot) { peerSpec(s).KeepaliveTime = dur(time.Second) },
-		"sub-second hold time (rounds to 0)": func(s *translate.Snapshot) {
-			peerSpec(s).HoldTime = dur(500 * time.Millisecond)
-		},
-		"adjacent pools": func(s *translate.Snapshot) { addPool(s, "next", "198.51.101.0-198.51.101.255") },
+		"adjacent pools":                 func(s *translate.Snapshot) { addPool(s, "next", "198.51.101.0-198.51.101.255") },
 		// MetalLB looks the Secret up by name in its own namespace.
 		"password Secret naming another namespace": func(s *translate.Snapshot) {
-			peerSpec(s).PasswordSecret = corev1.SecretReference{Name: "auth", Namespace: "elsewhere"}
+			peerSpec(s).PasswordSecret = metallbv1beta2.SecretReference{Name: "auth", Namespace: "elsewhere"}
 		},
 		"password Secret with an empty password": func(s *translate.Snapshot) {
 			s.Secrets[0].Data = map[string][]byte{"password": {}}
@@ -424,10 +423,10 @@ func TestAcceptedNearMisses(t *testing.T) {
 			s.BFDProfiles[0].Spec.EchoMode = boolPtr(true)
 			addPeer(s, "echo", metallbv1beta2.BGPPeerSpec{MyASN: 64512, ASN: 64514, Address: "172.30.0.2", BFDProfile: "bfd", NodeSelectors: onNodeB})
 			addAd(s, "v6-on-a", metallbv1beta1.BGPAdvertisementSpec{IPAddressPools: []string{"v6"},
-				NodeSelectors: []metav1.LabelSelector{{MatchLabels: map[string]string{"kubernetes.io/hostname": "node-a"}}}})
+				NodeSelectors: []metallbv1beta1.LabelSelector{{MatchLabels: map[string]metallbv1beta1.LabelValue{"kubernetes.io/hostname": "node-a"}}}})
 		},
 		"two different node selectors": func(s *translate.Snapshot) {
-			adSpec(s).NodeSelectors = []metav1.LabelSelector{{MatchLabels: map[string]string{"kubernetes.io/hostname": "node-a"}}, {MatchLabels: map[string]string{"kubernetes.io/hostname": "node-b"}}}
+			adSpec(s).NodeSelectors = []metallbv1beta1.LabelSelector{{MatchLabels: map[string]metallbv1beta1.LabelValue{"kubernetes.io/hostname": "node-a"}}, {MatchLabels: map[string]metallbv1beta1.LabelValue{"kubernetes.io/hostname": "node-b"}}}
 		},
 	}
 	for name, change := range cases {

@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	metallbv1beta1 "github.com/frrgen/frrgen/api/v1beta1"
 	metallbv1beta2 "github.com/frrgen/frrgen/api/v1beta2"
@@ -122,32 +123,47 @@ const (
 // parseSelectors converts label selectors; an empty list gives nil ("all").
 // Like MetalLB, it refuses a selector listed twice, and inside a selector a
 // match expression or a value listed twice: these are mistakes, not choices.
-func parseSelectors(d *diagnostics, ref ObjectRef, field string, in []metav1.LabelSelector) ([]labels.Selector, bool) {
+func parseSelectors(d *diagnostics, ref ObjectRef, field string, in []metallbv1beta1.LabelSelector) ([]labels.Selector, bool) {
 	var out []labels.Selector
-	ok := true
+	ok := checkListLength(d, ref, field, len(in), maxSelectors)
 	seen := map[string]int{}
 	for i := range in {
 		here := fmt.Sprintf("%s[%d]", field, i)
-		key := selectorKey(&in[i])
+		if !checkSelectorSize(d, ref, here, &in[i]) {
+			ok = false
+			continue
+		}
+		m := in[i].AsMeta()
+		key := selectorKey(m)
 		if first, dup := seen[key]; dup {
-			d.problem(ref, here, in[i].String(), "this label selector is the same as %s[%d]; list each selector once", field, first)
+			d.problem(ref, here, m.String(), "this label selector is the same as %s[%d]; list each selector once", field, first)
 			ok = false
 			continue
 		}
 		seen[key] = i
-		if !checkMatchExpressions(d, ref, here, in[i].MatchExpressions) {
+		if !checkMatchExpressions(d, ref, here, m.MatchExpressions) {
 			ok = false
 			continue
 		}
-		sel, err := metav1.LabelSelectorAsSelector(&in[i])
+		sel, err := metav1.LabelSelectorAsSelector(m)
 		if err != nil {
-			d.problem(ref, here, in[i].String(), "invalid label selector: %v", err)
+			d.problem(ref, here, m.String(), "invalid label selector: %v", err)
 			ok = false
 			continue
 		}
 		out = append(out, sel)
 	}
 	return out, ok
+}
+
+// checkSelectorSize applies the CRDs' limits to one selector.
+func checkSelectorSize(d *diagnostics, ref ObjectRef, field string, sel *metallbv1beta1.LabelSelector) bool {
+	ok := checkListLength(d, ref, field+".matchLabels", len(sel.MatchLabels), maxMatchLabels)
+	ok = checkListLength(d, ref, field+".matchExpressions", len(sel.MatchExpressions), maxMatchExpressions) && ok
+	for i, e := range sel.MatchExpressions {
+		ok = checkListLength(d, ref, fmt.Sprintf("%s.matchExpressions[%d].values", field, i), len(e.Values), maxSelectorValues) && ok
+	}
+	return ok
 }
 
 // selectorKey is equal for two selectors that MetalLB counts as the same:
@@ -260,6 +276,7 @@ func parsePools(d *diagnostics, in []*metallbv1beta1.IPAddressPool) []*pool {
 		if len(obj.Spec.Addresses) == 0 {
 			d.problem(p.ref, "spec.addresses", "", "the pool has no addresses; list at least one CIDR or range")
 		}
+		checkListLength(d, p.ref, "spec.addresses", len(obj.Spec.Addresses), maxPoolAddresses)
 		for i, a := range obj.Spec.Addresses {
 			field := fmt.Sprintf("spec.addresses[%d]", i)
 			cidrs, err := parseAddressEntry(string(a))
@@ -283,6 +300,7 @@ func checkServiceAllocation(d *diagnostics, ref ObjectRef, sa *metallbv1beta1.Se
 	if sa == nil {
 		return
 	}
+	checkListLength(d, ref, "spec.serviceAllocation.namespaces", len(sa.Namespaces), maxNameLists)
 	seen := map[string]bool{}
 	for i, ns := range sa.Namespaces {
 		if seen[ns] {
@@ -301,10 +319,15 @@ func parseCommunityAliases(d *diagnostics, in []*metallbv1beta1.Community) map[s
 	definedAt := map[string]string{} // alias -> "Community ns/name spec.communities[i]"
 	for _, obj := range in {
 		ref := refOf(KindCommunity, &obj.ObjectMeta)
+		checkListLength(d, ref, "spec.communities", len(obj.Spec.Communities), maxNameLists)
 		for i, alias := range obj.Spec.Communities {
 			here := fmt.Sprintf("spec.communities[%d]", i)
 			if alias.Name == "" {
 				d.problem(ref, here+".name", "", "the alias has no name")
+				continue
+			}
+			if why := aliasNameProblem(alias.Name); why != "" {
+				d.problem(ref, here+".name", alias.Name, "invalid alias name %q: %s", alias.Name, why)
 				continue
 			}
 			c, _, err := parseCommunity(alias.Value)
@@ -328,6 +351,9 @@ func checkBFDProfiles(d *diagnostics, in []*metallbv1beta1.BFDProfile) map[strin
 	out := map[string]*metallbv1beta1.BFDProfile{}
 	for _, obj := range in {
 		ref := refOf(KindBFDProfile, &obj.ObjectMeta)
+		if why := bfdProfileNameProblem(obj.Name); why != "" {
+			d.problem(ref, "metadata.name", obj.Name, "invalid BFDProfile name %q: %s", obj.Name, why)
+		}
 		s := obj.Spec
 		for _, f := range []struct {
 			field    string
@@ -384,6 +410,8 @@ func parseAdvertisements(d *diagnostics, in []*metallbv1beta1.BGPAdvertisement, 
 		for _, c := range s.Communities {
 			a.communityNames = append(a.communityNames, string(c))
 		}
+		checkListLength(d, a.ref, "spec.ipAddressPools", len(s.IPAddressPools), maxNameLists)
+		checkListLength(d, a.ref, "spec.peers", len(s.Peers), maxNameLists)
 
 		seenPool := map[string]bool{}
 		for i, name := range s.IPAddressPools {
@@ -399,15 +427,20 @@ func parseAdvertisements(d *diagnostics, in []*metallbv1beta1.BGPAdvertisement, 
 				d.warning(a.ref, field, name, "there is no IPAddressPool %q in namespace %s; it is ignored", name, a.ref.Namespace)
 			}
 		}
-		poolSelectors, _ := parseSelectors(d, a.ref, "spec.ipAddressPoolSelectors", s.IPAddressPoolSelectors)
+		poolSelectors, selectorsOK := parseSelectors(d, a.ref, "spec.ipAddressPoolSelectors", s.IPAddressPoolSelectors)
+		bySelector := 0
 		for _, p := range pools {
 			selected := len(s.IPAddressPools) == 0 && len(s.IPAddressPoolSelectors) == 0 // neither: every pool
 			if poolSelectors != nil && matchesAny(poolSelectors, p.labels) {
 				selected = true
+				bySelector++
 			}
 			if selected && !seenPool[p.ref.Name] {
 				a.pools = append(a.pools, p)
 			}
+		}
+		if poolSelectors != nil && selectorsOK && bySelector == 0 {
+			d.warning(a.ref, "spec.ipAddressPoolSelectors", "", "the selectors match no IPAddressPool in namespace %s; they add nothing", a.ref.Namespace)
 		}
 		slices.SortFunc(a.pools, func(x, y *pool) int { return cmp.Compare(x.ref.Name, y.ref.Name) })
 		var ok bool
@@ -511,12 +544,16 @@ func parsePeers(d *diagnostics, o Options, in []*metallbv1beta2.BGPPeer, bfd map
 				bad("spec.peerAddress", s.Address, "invalid peerAddress %q: must be an IPv4 or IPv6 address", s.Address)
 				break
 			}
+			if why := unicastProblem(addr, true); why != "" {
+				bad("spec.peerAddress", s.Address, "invalid peerAddress %q: %s", s.Address, why)
+				break
+			}
 			p.address = addr.Unmap()
 			p.families = familyOf(p.address)
 			nb.Address = p.address.String()
 		default:
-			if len(s.Interface) > 15 {
-				bad("spec.interface", s.Interface, "invalid interface %q: a Linux interface name has at most 15 characters", s.Interface)
+			if why := ifNameProblem(s.Interface); why != "" {
+				bad("spec.interface", s.Interface, "invalid interface %q: %s", s.Interface, why)
 			}
 			nb.Interface = s.Interface
 			p.families = familyDual
@@ -529,9 +566,15 @@ func parsePeers(d *diagnostics, o Options, in []*metallbv1beta2.BGPPeer, bfd map
 
 		if s.SrcAddress != "" {
 			src, err := parseIP(s.SrcAddress)
+			var why string
+			if err == nil {
+				why = unicastProblem(src, false)
+			}
 			switch {
 			case err != nil:
 				bad("spec.sourceAddress", s.SrcAddress, "invalid sourceAddress %q: must be an IPv4 or IPv6 address", s.SrcAddress)
+			case why != "":
+				bad("spec.sourceAddress", s.SrcAddress, "invalid sourceAddress %q: %s", s.SrcAddress, why)
 			case p.address.IsValid() && src.Unmap().Is4() != p.address.Is4():
 				bad("spec.sourceAddress", s.SrcAddress, "sourceAddress %q and peerAddress %q are of different IP families", s.SrcAddress, s.Address)
 			default:
@@ -550,20 +593,20 @@ func parsePeers(d *diagnostics, o Options, in []*metallbv1beta2.BGPPeer, bfd map
 
 		nb.HoldTime, nb.KeepaliveTime = deriveTimers(d, p.ref, s.HoldTime, s.KeepaliveTime)
 		if c := s.ConnectTime; c != nil {
-			switch {
-			case c.Duration < time.Second || c.Duration > 65535*time.Second:
-				bad("spec.connectTime", c.Duration.String(), "invalid connectTime %s; must be between 1s and 65535s", c.Duration)
-			case c.Duration%time.Second != 0:
-				bad("spec.connectTime", c.Duration.String(), "invalid connectTime %s; must be a whole number of seconds", c.Duration)
-			default:
+			if why := timerProblem(c.Duration, time.Second, maxBGPTimer, false); why != "" {
+				bad("spec.connectTime", c.Duration.String(), "invalid connectTime %s: %s", c.Duration, why)
+			} else {
 				nb.ConnectTime = &metav1.Duration{Duration: c.Duration}
 			}
 		}
 
 		if s.RouterID != "" {
 			id, err := parseIP(s.RouterID)
-			if err != nil || !id.Is4() {
+			switch {
+			case err != nil || !id.Is4():
 				bad("spec.routerID", s.RouterID, "invalid routerID %q: must be an IPv4 address", s.RouterID)
+			case id.IsUnspecified():
+				bad("spec.routerID", s.RouterID, "invalid routerID %q: a BGP identifier must not be zero", s.RouterID)
 			}
 		}
 		if s.EBGPMultiHop && s.ASN != 0 && s.ASN == s.MyASN {
@@ -572,9 +615,22 @@ func parsePeers(d *diagnostics, o Options, in []*metallbv1beta2.BGPPeer, bfd map
 		nb.EBGPMultiHop = s.EBGPMultiHop
 		nb.EnableGracefulRestart = s.EnableGracefulRestart
 
-		nb.Password = s.Password
+		switch {
+		case s.Password == "":
+		case len(s.Password) > maxPasswordLength:
+			bad("spec.password", "(not shown)", "the password has %d bytes; TCP MD5 keys have at most %d", len(s.Password), maxPasswordLength)
+		case !isFRRWord(s.Password):
+			bad("spec.password", "(not shown)", "invalid password: only printable ASCII characters without spaces are allowed (no control characters, whitespace or non-ASCII); the value is not shown")
+		default:
+			nb.Password = s.Password
+		}
+		if ns := s.PasswordSecret.Namespace; ns != "" && len(validation.IsDNS1123Label(ns)) > 0 {
+			bad("spec.passwordSecret.namespace", ns, "invalid passwordSecret.namespace %q: must be a namespace name (a DNS label)", ns)
+		}
 		if name := s.PasswordSecret.Name; name != "" {
 			switch {
+			case len(validation.IsDNS1123Subdomain(name)) > 0:
+				bad("spec.passwordSecret.name", name, "invalid passwordSecret.name %q: must be a Secret name (a DNS subdomain)", name)
 			case s.Password != "":
 				bad("spec.passwordSecret", name, "password and passwordSecret %q are both set; set only one", name)
 			default:
@@ -591,11 +647,20 @@ func parsePeers(d *diagnostics, o Options, in []*metallbv1beta2.BGPPeer, bfd map
 		}
 
 		if s.BFDProfile != "" {
-			if prof, ok := bfd[s.BFDProfile]; ok {
+			prof, found := bfd[s.BFDProfile]
+			switch why := bfdProfileNameProblem(s.BFDProfile); {
+			case why != "":
+				bad("spec.bfdProfile", s.BFDProfile, "invalid bfdProfile %q: %s", s.BFDProfile, why)
+			case !found:
+				bad("spec.bfdProfile", s.BFDProfile, "there is no BFDProfile %q in namespace %s", s.BFDProfile, obj.Namespace)
+			default:
 				p.bfd = prof
 				nb.BFDProfile = s.BFDProfile
-			} else {
-				bad("spec.bfdProfile", s.BFDProfile, "there is no BFDProfile %q in namespace %s", s.BFDProfile, obj.Namespace)
+			}
+		}
+		if s.VRFName != "" {
+			if why := ifNameProblem(s.VRFName); why != "" {
+				bad("spec.vrf", s.VRFName, "invalid vrf %q: %s (a VRF is a Linux interface)", s.VRFName, why)
 			}
 		}
 		var ok bool
@@ -655,9 +720,27 @@ func hasKey[V any](m map[string]V, key string) bool {
 
 // deriveTimers applies MetalLB's rule: with only holdTime, keepalive is a
 // third of it; with only keepaliveTime, hold is three times it. Both are
-// then emitted, or neither.
+// then emitted, or neither. Every timer is a whole number of seconds, as FRR
+// takes; a derived third is rounded down, which is what frr-k8s renders
+// anyway, so the FRRConfiguration says what FRR gets.
 func deriveTimers(d *diagnostics, ref ObjectRef, hold, keepalive *metav1.Duration) (*metav1.Duration, *metav1.Duration) {
 	if hold == nil && keepalive == nil {
+		return nil, nil
+	}
+	ok := true
+	if hold != nil {
+		if why := timerProblem(hold.Duration, minHoldTime, maxBGPTimer, true); why != "" {
+			d.problem(ref, "spec.holdTime", hold.Duration.String(), "invalid holdTime %s: %s", hold.Duration, why)
+			ok = false
+		}
+	}
+	if keepalive != nil {
+		if why := timerProblem(keepalive.Duration, 0, maxBGPTimer, true); why != "" {
+			d.problem(ref, "spec.keepaliveTime", keepalive.Duration.String(), "invalid keepaliveTime %s: %s", keepalive.Duration, why)
+			ok = false
+		}
+	}
+	if !ok {
 		return nil, nil
 	}
 	var h, k time.Duration
@@ -665,29 +748,16 @@ func deriveTimers(d *diagnostics, ref ObjectRef, hold, keepalive *metav1.Duratio
 	case hold != nil && keepalive != nil:
 		h, k = hold.Duration, keepalive.Duration
 	case hold != nil:
-		h, k = hold.Duration, hold.Duration/3
+		h, k = hold.Duration, (hold.Duration / 3).Truncate(time.Second)
 	default:
 		h, k = 3*keepalive.Duration, keepalive.Duration
-	}
-	ok := true
-	if keepalive != nil && keepalive.Duration < 0 {
-		d.problem(ref, "spec.keepaliveTime", keepalive.Duration.String(), "invalid keepaliveTime %s; must not be negative", keepalive.Duration)
-		ok = false
-	}
-	// frr-k8s counts whole seconds: what rounds down to 1s or 2s is refused.
-	if h < 0 || (h.Truncate(time.Second) != 0 && h < 3*time.Second) {
-		if hold != nil {
-			d.problem(ref, "spec.holdTime", hold.Duration.String(), "invalid holdTime %s; must be 0 or at least 3s", hold.Duration)
-		} else if ok {
-			d.problem(ref, "spec.keepaliveTime", keepalive.Duration.String(), "keepaliveTime %s without holdTime gives a holdTime of %s (3 × keepaliveTime), which must be 0 or at least 3s; set holdTime too", keepalive.Duration, h)
+		if timerProblem(h, minHoldTime, maxBGPTimer, true) != "" {
+			d.problem(ref, "spec.keepaliveTime", k.String(), "keepaliveTime %s without holdTime gives a holdTime of %s (3 x keepaliveTime), which must be 0 or between 3s and 65535s; set holdTime too", k, secondsText(h))
+			return nil, nil
 		}
-		ok = false
 	}
-	if ok && k > h {
+	if k > h {
 		d.problem(ref, "spec.keepaliveTime", k.String(), "keepaliveTime %s is greater than holdTime %s", k, h)
-		ok = false
-	}
-	if !ok {
 		return nil, nil
 	}
 	return &metav1.Duration{Duration: h}, &metav1.Duration{Duration: k}
