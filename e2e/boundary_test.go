@@ -19,6 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	"github.com/frrgen/frrgen/internal/frrk8sdaemon"
@@ -286,7 +287,8 @@ var _ = Describe("boundaries: what admission accepts, FRR 8.4 accepts; just outs
 	BeforeAll(func() {
 		runner = frrk8sdaemon.Start(GinkgoTB())
 		for _, ns := range []string{metallbNS, "default"} {
-			_ = runner.Client.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
+			err := runner.Client.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
+			Expect(client.IgnoreAlreadyExists(err)).To(Succeed())
 		}
 		var err error
 		dryRun, err = newFRRDryRun(filepath.Join(workDir, "boundary"))
