@@ -155,6 +155,8 @@ const longestPassword = `!"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVW
 // (one %s), the edge values FRR must accept in it and the values just
 // outside that FRR itself must refuse.
 var frrLineBoundaries = []frrLineBoundary{
+	// For AS 4294967295 (and 65535) bgpd prints "Reserved AS used" (RFC
+	// 7300) and takes it.
 	{"BGPPeer spec.myASN", "router bgp %s\nexit\n", []string{"1", "4294967295"}, []string{"0", "4294967296"}},
 	{"BGPPeer spec.peerASN", neighborConf("neighbor 192.0.2.2 remote-as %s"), []string{"1", "4294967295"}, []string{"0", "4294967296"}},
 	// frr-k8s renders keepalive then hold; hold is 0 or 3-65535.
@@ -172,8 +174,8 @@ var frrLineBoundaries = []frrLineBoundary{
 	{"BFDProfile spec.detectMultiplier", bfdConf("detect-multiplier %s"), []string{"2", "255"}, []string{"1", "256"}},
 	{"BFDProfile spec.minimumTtl", bfdConf("minimum-ttl %s"), []string{"1", "254"}, []string{"0", "255"}},
 	{"BGPAdvertisement spec.localPref", routeMapConf("set local-preference %s"), []string{"0", "4294967295"}, []string{"4294967296"}},
-	{"BGPAdvertisement spec.communities[]", routeMapConf("set community %s additive"), []string{"0:0", "65535:65535"}, []string{"65536:0", "0:65536"}},
-	{"BGPAdvertisement spec.communities[] (large)", routeMapConf("set large-community %s additive"),
+	{"BGPAdvertisement spec.communities", routeMapConf("set community %s additive"), []string{"0:0", "65535:65535"}, []string{"65536:0", "0:65536"}},
+	{"BGPAdvertisement spec.communities (large)", routeMapConf("set large-community %s additive"),
 		[]string{"0:0:0", "4294967295:4294967295:4294967295"}, []string{"4294967296:0:0", "0:4294967296:0", "0:0:4294967296"}},
 	{"BGPAdvertisement spec.aggregationLength", "ip prefix-list b seq 1 permit 128.0.0.0/%s\n", []string{"1", "32"}, []string{"33"}},
 	{"BGPAdvertisement spec.aggregationLengthV6", "ipv6 prefix-list b seq 1 permit ::/%s\n", []string{"1", "128"}, []string{"129"}},
