@@ -74,24 +74,6 @@ func startFRR(ns string, daemons []string, config string) error {
 	return nil
 }
 
-// startReloader starts testdata/frr-reloader.sh and writes its pid where the
-// frr-k8s daemon will look for it (FRR_RELOADER_PID_FILE).
-func startReloader() (string, error) {
-	if err := os.MkdirAll(reloaderDir(), 0o755); err != nil {
-		return "", err
-	}
-	script, err := filepath.Abs("testdata/frr-reloader.sh")
-	if err != nil {
-		return "", err
-	}
-	p, err := startProc("frr-reloader", nil, script, frrConfFile(), nodeName, reloaderDir())
-	if err != nil {
-		return "", err
-	}
-	pidFile := filepath.Join(reloaderDir(), "reloader.pid")
-	return pidFile, os.WriteFile(pidFile, []byte(strconv.Itoa(p.Pid())), 0o644)
-}
-
 // vtysh runs one command against the node's FRR daemons.
 func vtysh(command string) (string, error) {
 	return vtyshIn(nodeName, command)
@@ -164,8 +146,11 @@ func renderedConfig() (string, error) {
 }
 
 // reloaderStatus is the reloader's last result: "success" or "failure".
-func reloaderStatus() string {
-	b, err := os.ReadFile(filepath.Join(reloaderDir(), "status"))
+func reloaderStatus() string { return reloaderStatusIn(reloaderDir()) }
+
+// reloaderStatusIn reads the status a reloader keeps in stateDir.
+func reloaderStatusIn(stateDir string) string {
+	b, err := os.ReadFile(filepath.Join(stateDir, "status"))
 	if err != nil {
 		return ""
 	}
