@@ -85,10 +85,9 @@ func (r *ClusterReconciler) syncPasswordSecrets(ctx context.Context, translation
 		err := r.Client.Get(ctx, client.ObjectKeyFromObject(want), &current)
 		switch {
 		case apierrors.IsNotFound(err):
-			if err := r.Client.Create(ctx, want); err != nil {
+			if err := countWrite(kindSecret, verbCreate, r.Client.Create(ctx, want)); err != nil {
 				return err
 			}
-			writesTotal.WithLabelValues(kindSecret, verbCreate).Inc()
 		case err != nil:
 			return err
 		case !isOurs(&current):
@@ -99,19 +98,17 @@ func (r *ClusterReconciler) syncPasswordSecrets(ctx context.Context, translation
 			if err := r.deleteSecret(ctx, &current); err != nil {
 				return err
 			}
-			if err := r.Client.Create(ctx, want); err != nil {
+			if err := countWrite(kindSecret, verbCreate, r.Client.Create(ctx, want)); err != nil {
 				return err
 			}
-			writesTotal.WithLabelValues(kindSecret, verbCreate).Inc()
 		case !bytes.Equal(current.Data[passwordKey], want.Data[passwordKey]) || len(current.Data) != len(want.Data) ||
 			!hasAll(current.Annotations, want.Annotations):
 			updated := current.DeepCopy()
 			updated.Data = want.Data
 			updated.Annotations = withEntries(updated.Annotations, want.Annotations)
-			if err := r.Client.Update(ctx, updated); err != nil {
+			if err := countWrite(kindSecret, verbUpdate, r.Client.Update(ctx, updated)); err != nil {
 				return err
 			}
-			writesTotal.WithLabelValues(kindSecret, verbUpdate).Inc()
 		}
 	}
 	var ours corev1.SecretList
@@ -134,11 +131,7 @@ func (r *ClusterReconciler) deleteSecret(ctx context.Context, secret *corev1.Sec
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
-	if err != nil {
-		return err
-	}
-	writesTotal.WithLabelValues(kindSecret, verbDelete).Inc()
-	return nil
+	return countWrite(kindSecret, verbDelete, err)
 }
 
 // peerConflicts maps a BGPPeer name to the per-node conflict messages that

@@ -186,11 +186,7 @@ func (r *NodeReconciler) apply(ctx context.Context, desired *frrv1beta1.FRRConfi
 	var current frrv1beta1.FRRConfiguration
 	err := r.Client.Get(ctx, client.ObjectKeyFromObject(desired), &current)
 	if apierrors.IsNotFound(err) {
-		if err := r.Client.Create(ctx, desired.DeepCopy()); err != nil {
-			return err
-		}
-		writesTotal.WithLabelValues(kindFRRConfiguration, verbCreate).Inc()
-		return nil
+		return countWrite(kindFRRConfiguration, verbCreate, r.Client.Create(ctx, desired.DeepCopy()))
 	}
 	if err != nil {
 		return err
@@ -202,11 +198,7 @@ func (r *NodeReconciler) apply(ctx context.Context, desired *frrv1beta1.FRRConfi
 	updated.Spec = *desired.Spec.DeepCopy()
 	updated.Labels = withEntries(updated.Labels, desired.Labels)
 	updated.Annotations = withEntries(updated.Annotations, desired.Annotations)
-	if err := r.Client.Update(ctx, updated); err != nil {
-		return err
-	}
-	writesTotal.WithLabelValues(kindFRRConfiguration, verbUpdate).Inc()
-	return nil
+	return countWrite(kindFRRConfiguration, verbUpdate, r.Client.Update(ctx, updated))
 }
 
 func (r *NodeReconciler) delete(ctx context.Context, config *frrv1beta1.FRRConfiguration) error {
@@ -217,11 +209,7 @@ func (r *NodeReconciler) delete(ctx context.Context, config *frrv1beta1.FRRConfi
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
-	if err != nil {
-		return err
-	}
-	writesTotal.WithLabelValues(kindFRRConfiguration, verbDelete).Inc()
-	return nil
+	return countWrite(kindFRRConfiguration, verbDelete, err)
 }
 
 // reportConflict records Events on our object and on the other ones, once per
