@@ -71,7 +71,15 @@ $(BIN)/frrgen: FORCE
 	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
 
 .PHONY: image
-image: $(IMAGE_ARCHIVE) ## Build the frrgen image as an OCI archive, bin/frrgen-<version>.oci.tar (no container engine needed).
+image: $(IMAGE_ARCHIVE) $(BIN)/install/kustomization.yaml ## Build the image as an OCI archive, bin/frrgen-<version>.oci.tar (no container engine), and bin/install, the overlay that deploys it.
+
+# config/default with the image just built: its tag is the version.
+$(BIN)/install/kustomization.yaml: FORCE
+	@mkdir -p $(@D)
+	@printf '%s\n' '# Written by `make image`: config/default deploying $(IMG):$(VERSION).' \
+		'resources:' '- ../../config/default' \
+		'images:' '- name: ghcr.io/frrgen/frrgen' '  newName: $(IMG)' '  newTag: $(VERSION)' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; echo ">> wrote $@"; fi
 
 # hack/image reads the Containerfile and writes the same image an engine
 # would build from it (see README, "The image").
