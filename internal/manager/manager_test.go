@@ -21,16 +21,17 @@ func TestReconcileHealth(t *testing.T) {
 	ok := func(n float64) reconcileCounts { return reconcileCounts{succeeded: n} }
 	c := func(succeeded, failed float64) reconcileCounts { return reconcileCounts{succeeded, failed} }
 	cases := map[string][]reading{
-		"no reconcile yet (a standby) is ready":         {{c(0, 0), c(0, 0), true}, {c(0, 0), c(0, 0), true}},
-		"successes are ready":                           {{ok(5), ok(1), true}, {ok(9), ok(2), true}},
-		"a few failures among successes are ready":      {{c(5, 2), ok(1), true}, {c(6, 10), ok(1), true}},
-		"failures below the threshold are ready":        {{ok(5), ok(1), true}, {c(5, 2), ok(1), true}},
-		"only failures since the last probe: unready":   {{ok(5), ok(1), true}, {c(5, 3), ok(1), false}},
-		"another controller's successes do not hide it": {{c(0, 3), ok(1), false}, {c(0, 4), ok(7), false}},
-		"stays unready while no reconcile runs":         {{c(0, 4), ok(1), false}, {c(0, 4), ok(1), false}, {c(0, 5), ok(1), false}},
-		"one success makes it ready again":              {{c(0, 4), ok(1), false}, {c(1, 9), ok(1), true}},
-		"the first reading counts from zero":            {{c(0, 3), ok(0), false}},
-		"failures of an earlier window are forgotten":   {{c(0, 3), ok(0), false}, {c(2, 3), ok(0), true}, {c(2, 4), ok(0), true}},
+		"no reconcile yet (a standby) is ready":          {{c(0, 0), c(0, 0), true}, {c(0, 0), c(0, 0), true}},
+		"successes are ready":                            {{ok(5), ok(1), true}, {ok(9), ok(2), true}},
+		"failures with a success in each reading":        {{c(5, 2), ok(1), true}, {c(6, 10), ok(1), true}},
+		"fewer failures than the threshold are ready":    {{ok(5), ok(1), true}, {c(5, 2), ok(1), true}},
+		"the threshold in one reading":                   {{ok(5), ok(1), true}, {c(5, 3), ok(1), false}},
+		"failures add up across readings (backoff)":      {{ok(5), ok(1), true}, {c(5, 1), ok(1), true}, {c(5, 2), ok(1), true}, {c(5, 3), ok(1), false}},
+		"another controller's successes do not hide it":  {{c(0, 3), ok(1), false}, {c(0, 4), ok(7), false}},
+		"stays unready while no reconcile runs":          {{c(0, 4), ok(1), false}, {c(0, 4), ok(1), false}},
+		"one success makes it ready again":               {{c(0, 4), ok(1), false}, {c(1, 9), ok(1), true}},
+		"the first reading counts from zero":             {{c(0, 3), ok(0), false}},
+		"a success resets the count of earlier failures": {{c(0, 2), ok(0), true}, {c(1, 2), ok(0), true}, {c(1, 4), ok(0), true}, {c(1, 5), ok(0), false}},
 	}
 	for name, readings := range cases {
 		t.Run(name, func(t *testing.T) {

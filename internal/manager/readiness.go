@@ -21,10 +21,10 @@ import (
 //   - "apiserver": GET /version on the apiserver did not answer within
 //     probeTimeout (a leader that cannot reach it writes nothing; a standby
 //     could not take over);
-//   - "reconciles": for one of the controllers, at least failingReconciles
-//     reconciles failed since the previous probe and none succeeded; it
-//     stays failed until one of that controller's reconciles succeeds. Only
-//     the leader reconciles, so a standby never fails this check.
+//   - "reconciles": the last failingReconciles (or more) reconciles of one
+//     of the controllers failed; it passes again as soon as one of that
+//     controller's reconciles succeeds. Only the leader reconciles, so a
+//     standby never fails this check.
 //
 // Invalid input is status, not a reconcile error (see controllers), so only
 // infrastructure trouble (forbidden or failed writes, an unreachable
@@ -80,39 +80,37 @@ type reconcileCounts struct{ succeeded, failed float64 }
 // reconcileHealth turns successive counter readings, by controller, into
 // the verdict of the "reconciles" check. Each controller is judged alone:
 // the cluster controller's successes do not hide that every node's write
-// fails.
+// fails. Within one reading the order of successes and failures is
+// unknown, so a reading with a success ends the streak of failures.
 type reconcileHealth struct {
-	mu      sync.Mutex
-	last    map[string]reconcileCounts
-	failing map[string]bool
+	mu     sync.Mutex
+	last   map[string]reconcileCounts
+	streak map[string]float64 // failures since the last reading with a success
 }
 
 func (h *reconcileHealth) observe(now map[string]reconcileCounts) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.last == nil {
-		h.last, h.failing = map[string]reconcileCounts{}, map[string]bool{}
-	}
-	for controller, counts := range now {
-		before := h.last[controller]
-		switch {
-		case counts.succeeded > before.succeeded:
-			h.failing[controller] = false
-		case counts.failed-before.failed >= failingReconciles:
-			h.failing[controller] = true
-		}
-		h.last[controller] = counts
+		h.last, h.streak = map[string]reconcileCounts{}, map[string]float64{}
 	}
 	var failing []string
-	for controller, f := range h.failing {
-		if f {
+	for controller, counts := range now {
+		before := h.last[controller]
+		if counts.succeeded > before.succeeded {
+			h.streak[controller] = 0
+		} else {
+			h.streak[controller] += counts.failed - before.failed
+		}
+		h.last[controller] = counts
+		if h.streak[controller] >= failingReconciles {
 			failing = append(failing, controller)
 		}
 	}
 	if len(failing) > 0 {
 		sort.Strings(failing)
-		return fmt.Errorf("every reconcile of controller %s since the previous probe failed (%d or more, none succeeded); see the Reconciler error logs",
-			strings.Join(failing, ", "), failingReconciles)
+		return fmt.Errorf("the last %d or more reconciles of controller %s failed; see the Reconciler error logs",
+			failingReconciles, strings.Join(failing, ", "))
 	}
 	return nil
 }
