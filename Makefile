@@ -114,6 +114,7 @@ demo: envtest-assets build ## Run frrgen on a local control plane with the seed 
 .PHONY: test
 test: envtest-assets $(BIN)/frr-k8s-controller image ## Run unit and envtest suites (builds envtest binaries, the frr-k8s daemon and the image first if missing).
 	go test ./... -count=1
+	cd hack/image && go test ./... -count=1
 
 .PHONY: FORCE
 FORCE:
