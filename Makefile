@@ -16,6 +16,20 @@ KUBE_LDFLAGS := -s -w \
 	-X k8s.io/client-go/pkg/version.gitMinor=35
 CONTROLLER_GEN := go tool controller-gen
 
+# The version every artifact carries: `frrgen version`, the image's tag and
+# labels, the install overlay's image tag. A checkout without tags (CI's
+# fresh clone) gives the abbreviated commit hash; uncommitted changes add
+# -dirty.
+VERSION  := $(shell git describe --tags --always --dirty --match 'v*' 2>/dev/null || echo unknown)
+REVISION := $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+# The commit time: the image's creation time, so one commit gives one digest.
+SOURCE_DATE_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+# Where the image is pushed; override for your registry (IMG=registry.example/frrgen).
+IMG      ?= ghcr.io/frrgen/frrgen
+IMAGE_ARCHIVE := $(BIN)/frrgen-$(VERSION).oci.tar
+VERSION_LDFLAGS := -X github.com/frrgen/frrgen/internal/version.version=$(VERSION) \
+	-X github.com/frrgen/frrgen/internal/version.revision=$(REVISION)
+
 export KUBEBUILDER_ASSETS := $(BIN)
 
 .PHONY: all
@@ -43,11 +57,37 @@ vet:
 ##@ Build
 
 .PHONY: build
-build: $(BIN)/frrgen ## Build the frrgen binary into bin/.
+build: $(BIN)/frrgen ## Build the frrgen binary into bin/ (static, version-stamped).
 
-.PHONY: $(BIN)/frrgen
-$(BIN)/frrgen:
-	go build -o $@ ./cmd/frrgen
+.PHONY: version
+version: ## Print the version `make build` stamps.
+	@echo $(VERSION)
+
+# Static (no cgo: it runs in a scratch image), stamped, and reproducible
+# (-trimpath): the file is replaced only when its bytes change, so the image
+# below is rebuilt only when the binary (or the version) changed.
+$(BIN)/frrgen: FORCE
+	CGO_ENABLED=0 go build -trimpath -ldflags '-s -w $(VERSION_LDFLAGS)' -o $@.tmp ./cmd/frrgen
+	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+
+.PHONY: image
+image: $(IMAGE_ARCHIVE) $(BIN)/install/kustomization.yaml ## Build the image as an OCI archive, bin/frrgen-<version>.oci.tar (no container engine), and bin/install, the overlay that deploys it.
+
+# config/default with the image just built: its tag is the version.
+$(BIN)/install/kustomization.yaml: FORCE
+	@mkdir -p $(@D)
+	@printf '%s\n' '# Written by `make image`: config/default deploying $(IMG):$(VERSION).' \
+		'resources:' '- ../../config/default' \
+		'images:' '- name: ghcr.io/frrgen/frrgen' '  newName: $(IMG)' '  newTag: $(VERSION)' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; echo ">> wrote $@"; fi
+
+# hack/image reads the Containerfile and writes the same image an engine
+# would build from it (see README, "The image").
+$(IMAGE_ARCHIVE): $(BIN)/frrgen Containerfile $(wildcard hack/image/*.go) hack/image/go.mod
+	cd hack/image && go run . -f $(ROOT)/Containerfile -context $(ROOT) -created $(SOURCE_DATE_EPOCH) \
+		-tag $(IMG):$(VERSION) -o $@ \
+		--build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION)
+	@echo ">> wrote $@ ($(IMG):$(VERSION))"
 
 # kube-apiserver and etcd built from the Go module proxy (no download of
 # prebuilt binaries is possible here). A cold build takes 5-11 minutes; the
@@ -72,8 +112,12 @@ demo: envtest-assets build ## Run frrgen on a local control plane with the seed 
 ##@ Test
 
 .PHONY: test
-test: envtest-assets $(BIN)/frr-k8s-controller ## Run unit and envtest suites (builds envtest binaries and the frr-k8s daemon first if missing).
+test: envtest-assets $(BIN)/frr-k8s-controller image ## Run unit and envtest suites (builds envtest binaries, the frr-k8s daemon and the image first if missing).
 	go test -tags daemon ./... -count=1
+	cd hack/image && go test ./... -count=1
+
+.PHONY: FORCE
+FORCE:
 
 .PHONY: help
 help:

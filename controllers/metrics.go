@@ -19,14 +19,14 @@ var (
 		Name: "frrgen_writes_total",
 		Help: "Objects written by frrgen, by kind (FRRConfiguration, Secret) and verb (create, update, delete).",
 	}, []string{"kind", "verb"})
+	writeErrorsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "frrgen_write_errors_total",
+		Help: "Writes of frrgen's that the apiserver refused or that failed, by kind and verb (the object is retried with backoff).",
+	}, []string{"kind", "verb"})
 	conflictsTotal = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "frrgen_conflicts_total",
 		Help: "Times a node's desired FRRConfiguration was found to clash with another FRRConfiguration (counted when the clash appears or changes).",
 	})
-	writeErrorsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "frrgen_write_errors_total",
-		Help: "Writes of frrgen's that the apiserver refused, by kind and verb.",
-	}, []string{"kind", "verb"})
 	staleConfig = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "frrgen_config_stale",
 		Help: "1 when the node keeps an older FRRConfiguration: invalid input could change it, it would clash with another FRRConfiguration, or writing it failed; else 0.",
@@ -39,6 +39,24 @@ var (
 
 func init() {
 	metrics.Registry.MustRegister(buildDuration, writesTotal, writeErrorsTotal, conflictsTotal, staleConfig, prefixesPerNode)
+	// Exported from the start at 0, so that an alert on their increase
+	// fires on the first failure.
+	for _, kind := range []string{kindFRRConfiguration, kindSecret} {
+		for _, verb := range []string{verbCreate, verbUpdate, verbDelete} {
+			writeErrorsTotal.WithLabelValues(kind, verb)
+		}
+	}
+}
+
+// countWrite records the outcome of one write (err from the client) and
+// returns err.
+func countWrite(kind, verb string, err error) error {
+	if err != nil {
+		writeErrorsTotal.WithLabelValues(kind, verb).Inc()
+		return err
+	}
+	writesTotal.WithLabelValues(kind, verb).Inc()
+	return nil
 }
 
 const (

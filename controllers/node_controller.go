@@ -202,12 +202,7 @@ func (r *NodeReconciler) write(ctx context.Context, w nodeplan.Write) error {
 			return nil
 		}
 	}
-	if err != nil {
-		writeErrorsTotal.WithLabelValues(kindFRRConfiguration, string(w.Verb)).Inc()
-		return err
-	}
-	writesTotal.WithLabelValues(kindFRRConfiguration, string(w.Verb)).Inc()
-	return nil
+	return countWrite(kindFRRConfiguration, string(w.Verb), err)
 }
 
 // reportConflict records Events on our object and on the other ones, once per

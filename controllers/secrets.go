@@ -152,20 +152,13 @@ func (m *mirrors) ensure(ctx context.Context, reader client.Reader, want *corev1
 		updated := current.DeepCopy()
 		updated.Data = want.Data
 		updated.Annotations = withEntries(updated.Annotations, want.Annotations)
-		if err := m.client.Update(ctx, updated); err != nil {
-			return err
-		}
-		writesTotal.WithLabelValues(kindSecret, verbUpdate).Inc()
+		return countWrite(kindSecret, verbUpdate, m.client.Update(ctx, updated))
 	}
 	return nil
 }
 
 func (m *mirrors) create(ctx context.Context, want *corev1.Secret) error {
-	if err := m.client.Create(ctx, want.DeepCopy()); err != nil {
-		return err
-	}
-	writesTotal.WithLabelValues(kindSecret, verbCreate).Inc()
-	return nil
+	return countWrite(kindSecret, verbCreate, m.client.Create(ctx, want.DeepCopy()))
 }
 
 // deleteUnused deletes our mirrors that the translation no longer asks for
@@ -222,11 +215,7 @@ func (m *mirrors) deleteSecret(ctx context.Context, secret *corev1.Secret) error
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
-	if err != nil {
-		return err
-	}
-	writesTotal.WithLabelValues(kindSecret, verbDelete).Inc()
-	return nil
+	return countWrite(kindSecret, verbDelete, err)
 }
 
 // referencedSecrets are the Secrets of its own namespace a configuration's

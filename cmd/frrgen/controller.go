@@ -1,18 +1,15 @@
 package main
 
 import (
-	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
-	"go.uber.org/zap/zapcore"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/healthz"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/frrgen/frrgen/controllers"
+	"github.com/frrgen/frrgen/internal/manager"
 )
 
 func init() { subcommands = append(subcommands, newControllerCommand) }
@@ -20,14 +17,10 @@ func init() { subcommands = append(subcommands, newControllerCommand) }
 // controllerFlags are the settings of `frrgen controller`.
 type controllerFlags struct {
 	translationFlags
-	kubeconfig              string
-	metricsAddress          string
-	probeAddress            string
-	leaderElect             bool
-	leaderElectionNamespace string
-	ownershipKeyNamespace   string
-	nodeWorkers             int
-	logLevel                string
+	settings   manager.Settings
+	kubeconfig string
+	logFormat  string
+	logLevel   string
 }
 
 func newControllerCommand() *cobra.Command {
@@ -37,64 +30,40 @@ func newControllerCommand() *cobra.Command {
 		Short: "Keep every speaker node's FRRConfiguration in sync with the MetalLB objects",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runController(cmd, f)
+			return runController(f)
 		},
 	}
+	s := &f.settings
 	fl := cmd.Flags()
 	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the in-cluster config)")
 	f.translationFlags.register(fl)
-	fl.StringVar(&f.metricsAddress, "metrics-bind-address", ":8080", "address of the Prometheus metrics endpoint (0 disables it)")
-	fl.StringVar(&f.probeAddress, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz endpoints")
-	fl.BoolVar(&f.leaderElect, "leader-elect", true, "run the controllers only in the replica holding the leader Lease")
-	fl.StringVar(&f.leaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader Lease (default: the pod's namespace; required outside a cluster when --leader-elect is on)")
-	fl.StringVar(&f.ownershipKeyNamespace, "ownership-key-namespace", "metallb-system", "frrgen's own namespace, holding the Secret "+controllers.OwnershipKeySecret+" that proves which objects frrgen wrote (created when absent)")
-	fl.IntVar(&f.nodeWorkers, "node-workers", 4, "how many nodes' configurations are checked and written at once")
-	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info or error")
+	fl.StringVar(&s.MetricsAddress, "metrics-bind-address", ":8443", "address of the Prometheus metrics endpoint (0 disables it)")
+	fl.BoolVar(&s.MetricsSecure, "metrics-secure", true, "serve metrics over HTTPS to callers allowed to get /metrics (TokenReview + SubjectAccessReview); false: plain HTTP to anyone")
+	fl.StringVar(&s.MetricsCertDir, "metrics-cert-path", "", "directory with tls.crt and tls.key for the metrics endpoint, reloaded on change (default: a self-signed certificate)")
+	fl.StringVar(&s.ProbeAddress, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz endpoints")
+	fl.BoolVar(&s.LeaderElect, "leader-elect", true, "run the controllers only in the replica holding the leader Lease")
+	fl.StringVar(&s.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader Lease (default: the pod's namespace; required outside a cluster when --leader-elect is on)")
+	fl.StringVar(&s.OwnershipKeyNamespace, "ownership-key-namespace", "metallb-system", "frrgen's own namespace, holding the Secret "+controllers.OwnershipKeySecret+" that proves which objects frrgen wrote (created when absent)")
+	fl.IntVar(&s.NodeWorkers, "node-workers", 4, "how many nodes' configurations are checked and written at once")
+	fl.StringVar(&f.logFormat, "log-format", "json", "log format: json or console")
+	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info or error (stack traces on errors only with debug)")
 	return cmd
 }
 
-func runController(cmd *cobra.Command, f *controllerFlags) error {
-	level, err := zapcore.ParseLevel(f.logLevel)
-	if err != nil {
-		return fmt.Errorf("--log-level: %w", err)
-	}
-	ctrl.SetLogger(zap.New(zap.Level(level)))
-
-	options, err := f.options()
+func runController(f *controllerFlags) error {
+	logger, err := manager.NewLogger(f.logFormat, f.logLevel, os.Stderr)
 	if err != nil {
 		return err
 	}
-
+	ctrl.SetLogger(logger)
+	if f.settings.Translation, err = f.options(); err != nil {
+		return err
+	}
 	config, err := restConfig(f.kubeconfig)
 	if err != nil {
 		return err
 	}
-	mgr, err := ctrl.NewManager(config, ctrl.Options{
-		Scheme:                  controllers.Scheme(),
-		Cache:                   controllers.CacheOptions(options),
-		Metrics:                 metricsserver.Options{BindAddress: f.metricsAddress},
-		HealthProbeBindAddress:  f.probeAddress,
-		LeaderElection:          f.leaderElect,
-		LeaderElectionID:        "frrgen.frrgen.io",
-		LeaderElectionNamespace: f.leaderElectionNamespace,
-		// Release the Lease on a clean shutdown so the other replica takes
-		// over at once instead of after the lease duration.
-		LeaderElectionReleaseOnCancel: true,
-	})
-	if err != nil {
-		return fmt.Errorf("creating the manager: %w", err)
-	}
-	ctx := ctrl.SetupSignalHandler()
-	if err := controllers.Setup(ctx, mgr, controllers.Config{Translate: options, OwnershipKeyNamespace: f.ownershipKeyNamespace, NodeWorkers: f.nodeWorkers}); err != nil {
-		return fmt.Errorf("setting up the controllers: %w", err)
-	}
-	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
-		return err
-	}
-	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
-		return err
-	}
-	return mgr.Start(ctx)
+	return manager.Run(ctrl.SetupSignalHandler(), config, f.settings)
 }
 
 func restConfig(kubeconfig string) (*rest.Config, error) {

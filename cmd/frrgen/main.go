@@ -7,6 +7,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/frrgen/frrgen/internal/version"
 )
 
 func main() {
@@ -21,7 +23,10 @@ func newRootCommand() *cobra.Command {
 		Short:         "Generate frr-k8s FRRConfigurations from MetalLB BGP objects",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// --version prints the same line as `frrgen version`.
+		Version: version.Get().String(),
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	for _, add := range subcommands {
 		root.AddCommand(add())
 	}
