@@ -95,12 +95,31 @@ func checkSameEffective(t *testing.T, perNode []frrv1beta1.FRRConfiguration, l l
 		}
 	}
 	for _, o := range all {
+		checkRouterPrefixesAdvertised(t, &o)
 		size, err := layout.Size(&o)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if size > maxBytes {
 			t.Errorf("%s is %d bytes, over the threshold %d", o.Name, size, maxBytes)
+		}
+	}
+}
+
+// checkRouterPrefixesAdvertised: as in translate's output, a router's
+// prefixes are exactly what its neighbors advertise in the same object; an
+// extra one would tie the object to entries that live elsewhere.
+func checkRouterPrefixesAdvertised(t *testing.T, c *frrv1beta1.FRRConfiguration) {
+	t.Helper()
+	for _, r := range c.Spec.BGP.Routers {
+		advertised := map[string]bool{}
+		for _, n := range r.Neighbors {
+			for _, p := range n.ToAdvertise.Allowed.Prefixes {
+				advertised[p] = true
+			}
+		}
+		if got, want := slices.Sorted(slices.Values(r.Prefixes)), slices.Sorted(maps.Keys(advertised)); !slices.Equal(got, want) {
+			t.Errorf("%s router vrf %q: prefixes %v, but its neighbors advertise %v", c.Name, r.VRF, got, want)
 		}
 	}
 }

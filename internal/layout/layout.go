@@ -206,7 +206,9 @@ func uniqueNames(l *Layout) error {
 	}
 	for _, c := range l.Objects() {
 		if prev, taken := owner[c.Name]; taken {
-			return fmt.Errorf("two FRRConfigurations would be named %s: one for %s, one for %s; rename a node or change --name-prefix", c.Name, prev, describe(&c))
+			both := []string{prev, describe(&c)}
+			slices.Sort(both)
+			return fmt.Errorf("two FRRConfigurations would be named %s: one for %s, one for %s; rename a node or change --name-prefix", c.Name, both[0], both[1])
 		}
 		owner[c.Name] = describe(&c)
 	}

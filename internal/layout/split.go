@@ -158,11 +158,17 @@ func partition(cfg *frrv1beta1.FRRConfiguration, n int, full func(part int) bool
 		for i := range routers {
 			routers[i] = frrv1beta1.Router{ASN: r.ASN, ID: r.ID, VRF: r.VRF}
 		}
-		// partsOf[p]: the parts whose neighbors advertise p (usually one).
+		// partsOf[p]: the parts whose neighbors advertise p (usually one);
+		// absent for a prefix no neighbor advertises.
 		partsOf := make(map[string][]int, len(r.Prefixes))
 		for ni := range r.Neighbors {
 			nb := &r.Neighbors[ni]
 			adv := splitAdvertise(&nb.ToAdvertise, n, func(p string) int { return dest(ri, ni, p) })
+			for _, p := range nb.ToAdvertise.Allowed.Prefixes {
+				if _, ok := partsOf[p]; !ok {
+					partsOf[p] = nil // advertised, maybe by a dropped entry: not a router-only prefix
+				}
+			}
 			for i := range n {
 				if adv[i] == nil && !full(i) {
 					continue
