@@ -124,7 +124,7 @@ type SharedGroup struct {
 
 // ForNode returns every object of the layout that selects node: what
 // frr-k8s merges for it, and what its merge check must cover.
-func (l *Layout) ForNode(node string) []frrv1beta1.FRRConfiguration {
+func (l Layout) ForNode(node string) []frrv1beta1.FRRConfiguration {
 	out := slices.Clone(l.PerNode[node])
 	for _, g := range l.Shared {
 		if _, found := slices.BinarySearch(g.Nodes, node); found {
@@ -135,7 +135,7 @@ func (l *Layout) ForNode(node string) []frrv1beta1.FRRConfiguration {
 }
 
 // Objects returns every object of the layout, sorted by name.
-func (l *Layout) Objects() []frrv1beta1.FRRConfiguration {
+func (l Layout) Objects() []frrv1beta1.FRRConfiguration {
 	var out []frrv1beta1.FRRConfiguration
 	for _, configs := range l.PerNode {
 		out = append(out, configs...)
@@ -190,13 +190,13 @@ func Compute(configs []frrv1beta1.FRRConfiguration, o Options) (Layout, error) {
 		node := c.Annotations[translate.AnnotationNode]
 		out.PerNode[node] = append(out.PerNode[node], shards...)
 	}
-	return out, uniqueNames(&out)
+	return out, uniqueNames(out)
 }
 
 // uniqueNames fails when two objects would share a name, e.g. the shard
 // "frrgen-a-shard-0-of-2" of node a and the configuration of a node named
 // "a-shard-0-of-2": writing both would make each overwrite the other.
-func uniqueNames(l *Layout) error {
+func uniqueNames(l Layout) error {
 	owner := map[string]string{}
 	describe := func(c *frrv1beta1.FRRConfiguration) string {
 		if node := c.Annotations[translate.AnnotationNode]; node != "" {
