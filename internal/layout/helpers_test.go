@@ -175,27 +175,31 @@ func rackSnapshot(nodes, racks, peersPerRack, ips, local int) translate.Snapshot
 			Labels: map[string]string{hostnameLabel: name, "rack": fmt.Sprint(i % racks)}}})
 	}
 	ip := netip.MustParseAddr("10.0.0.1")
-	service := func(name, node string, policy corev1.ServiceExternalTrafficPolicy) {
-		s.Services = append(s.Services, corev1.Service{
-			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
-			Spec:       corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, ExternalTrafficPolicy: policy},
-			Status:     corev1.ServiceStatus{LoadBalancer: corev1.LoadBalancerStatus{Ingress: []corev1.LoadBalancerIngress{{IP: ip.String()}}}},
-		})
-		s.EndpointSlices = append(s.EndpointSlices, discoveryv1.EndpointSlice{
-			ObjectMeta: metav1.ObjectMeta{Name: name + "-x", Namespace: "default", Labels: map[string]string{discoveryv1.LabelServiceName: name}},
-			Endpoints:  []discoveryv1.Endpoint{{Addresses: []string{"172.16.0.1"}, NodeName: &node}},
-		})
-		ip = ip.Next()
-	}
 	for i := range ips {
-		service(fmt.Sprintf("svc-%d", i), "node-000", corev1.ServiceExternalTrafficPolicyCluster)
+		addService(&s, fmt.Sprintf("svc-%d", i), ip.String(), "node-000", corev1.ServiceExternalTrafficPolicyCluster)
+		ip = ip.Next()
 	}
 	for _, n := range s.Nodes {
 		for i := range local {
-			service(fmt.Sprintf("local-%s-%d", n.Name, i), n.Name, corev1.ServiceExternalTrafficPolicyLocal)
+			addService(&s, fmt.Sprintf("local-%s-%d", n.Name, i), ip.String(), n.Name, corev1.ServiceExternalTrafficPolicyLocal)
+			ip = ip.Next()
 		}
 	}
 	return s
+}
+
+// addService adds a LoadBalancer service with one IP and its ready
+// endpoint on node.
+func addService(s *translate.Snapshot, name, ip, node string, policy corev1.ServiceExternalTrafficPolicy) {
+	s.Services = append(s.Services, corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
+		Spec:       corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, ExternalTrafficPolicy: policy},
+		Status:     corev1.ServiceStatus{LoadBalancer: corev1.LoadBalancerStatus{Ingress: []corev1.LoadBalancerIngress{{IP: ip}}}},
+	})
+	s.EndpointSlices = append(s.EndpointSlices, discoveryv1.EndpointSlice{
+		ObjectMeta: metav1.ObjectMeta{Name: name + "-x", Namespace: "default", Labels: map[string]string{discoveryv1.LabelServiceName: name}},
+		Endpoints:  []discoveryv1.Endpoint{{Addresses: []string{"172.16.0.1"}, NodeName: &node}},
+	})
 }
 
 func translateOptions() translate.Options {
