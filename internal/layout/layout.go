@@ -43,6 +43,7 @@ package layout
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -134,16 +135,16 @@ func (l Layout) ForNode(node string) []frrv1beta1.FRRConfiguration {
 	return out
 }
 
-// Objects returns every object of the layout, sorted by name.
+// Objects returns every object of the layout: each node's (sorted by node,
+// shards in order), then the shared groups'.
 func (l Layout) Objects() []frrv1beta1.FRRConfiguration {
 	var out []frrv1beta1.FRRConfiguration
-	for _, configs := range l.PerNode {
-		out = append(out, configs...)
+	for _, node := range slices.Sorted(maps.Keys(l.PerNode)) {
+		out = append(out, l.PerNode[node]...)
 	}
 	for _, g := range l.Shared {
 		out = append(out, g.Configs...)
 	}
-	slices.SortFunc(out, func(a, b frrv1beta1.FRRConfiguration) int { return cmp.Compare(a.Name, b.Name) })
 	return out
 }
 
