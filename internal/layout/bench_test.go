@@ -40,7 +40,7 @@ func BenchmarkSplit50k(b *testing.B) {
 	b.ReportMetric(float64(total), "total-bytes")
 }
 
-func sizes(b *testing.B, objects []frrv1beta1.FRRConfiguration) (largest, total int) {
+func sizes(b testing.TB, objects []frrv1beta1.FRRConfiguration) (largest, total int) {
 	for i := range objects {
 		s, err := layout.Size(&objects[i])
 		if err != nil {
@@ -62,7 +62,7 @@ type writes struct {
 	watched int
 }
 
-func changes(b *testing.B, before, after layout.Layout) writes {
+func changes(b testing.TB, before, after layout.Layout) writes {
 	old := map[string]frrv1beta1.FRRConfiguration{}
 	for _, o := range before.Objects() {
 		old[o.Name] = o

@@ -116,15 +116,6 @@ func TestLayoutsDaemon(t *testing.T) {
 	}
 }
 
-func mustCompute(t *testing.T, configs []frrv1beta1.FRRConfiguration, o layout.Options) layout.Layout {
-	t.Helper()
-	l, err := layout.Compute(configs, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
-}
-
 // withoutHostname drops the "hostname <node>" line, which names the
 // daemon's Node (different in every run).
 func withoutHostname(conf string) string {

@@ -215,3 +215,12 @@ func build(t testing.TB, s translate.Snapshot) []frrv1beta1.FRRConfiguration {
 	}
 	return r.Configs
 }
+
+func mustCompute(t *testing.T, configs []frrv1beta1.FRRConfiguration, o layout.Options) layout.Layout {
+	t.Helper()
+	l, err := layout.Compute(configs, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}

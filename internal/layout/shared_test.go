@@ -284,3 +284,27 @@ func randomCluster(rng *rand.Rand, nodes int) []frrv1beta1.FRRConfiguration {
 	}
 	return out
 }
+
+// TestOneServiceRewritesOneShard: removing one ETP-Cluster service (its /24
+// stays) rewrites exactly one shard per node in the per-node layout, and one
+// shard per rack group and no node's own object in the shared layout.
+func TestOneServiceRewritesOneShard(t *testing.T) {
+	base := rackSnapshot(6, 2, 2, 600, 3)
+	removed := base
+	removed.Services, removed.EndpointSlices = base.Services[1:], base.EndpointSlices[1:]
+	before, after := build(t, base), build(t, removed)
+	for _, tc := range []struct {
+		kind        layout.Kind
+		wantObjects int
+	}{{layout.PerNode, 6}, {layout.Shared, 2}} {
+		o := layout.Options{Kind: tc.kind, MaxObjectBytes: 16 << 10, NamePrefix: "frrgen-"}
+		l0, l1 := mustCompute(t, before, o), mustCompute(t, after, o)
+		if n := len(l1.Objects()); n < 2*tc.wantObjects {
+			t.Fatalf("%s: only %d objects; the test needs several shards per object", tc.kind, n)
+		}
+		if w := changes(t, l0, l1); w.objects != tc.wantObjects {
+			t.Errorf("%s layout: %d objects rewritten, want %d", tc.kind, w.objects, tc.wantObjects)
+		}
+		checkSameEffective(t, after, l1, o.MaxObjectBytes)
+	}
+}
