@@ -308,3 +308,24 @@ func TestOneServiceRewritesOneShard(t *testing.T) {
 		checkSameEffective(t, after, l1, o.MaxObjectBytes)
 	}
 }
+
+// TestJoin: joining the objects that select a node, in either layout and
+// split or not, gives back exactly translate's per-node configuration (so
+// Join's list order is translate's), on every golden and a generated
+// cluster with ETP-Local services.
+func TestJoin(t *testing.T) {
+	clusters := goldenConfigs(t)
+	clusters["generated"] = build(t, rackSnapshot(6, 2, 2, 300, 3))
+	for name, configs := range clusters {
+		for _, kind := range layout.Kinds {
+			l := mustCompute(t, configs, layout.Options{Kind: kind, MinSharedEntries: 1, NamePrefix: "frrgen-"})
+			for _, split := range []layout.Layout{l, forceShards(l, 2)} {
+				for _, c := range configs {
+					if diff := cmp.Diff(c, layout.Join(c, split.ForNode(nodeOf(&c)))); diff != "" {
+						t.Errorf("%s, %s layout, node %s: Join differs from the per-node configuration (-want +got):\n%s", name, kind, nodeOf(&c), diff)
+					}
+				}
+			}
+		}
+	}
+}
