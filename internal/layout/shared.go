@@ -127,10 +127,10 @@ func (s *sharing) addEntries(i int32) error {
 				return err
 			}
 			neighbor := s.neighbors.id(key)
-			attrs := attributes(&nb.ToAdvertise)
+			attrs := s.attributes(&nb.ToAdvertise)
 			entries := make([]int32, len(nb.ToAdvertise.Allowed.Prefixes))
 			for k, p := range nb.ToAdvertise.Allowed.Prefixes {
-				ek := entryKey{neighbor: neighbor, prefix: s.prefixes.id(p), attrs: s.attrs.id(attrs[p])}
+				ek := entryKey{neighbor: neighbor, prefix: s.prefixes.id(p), attrs: attrs[k]}
 				e, ok := s.entryID[ek]
 				if !ok {
 					e = int32(len(s.entryNodes))
@@ -172,26 +172,61 @@ func neighborKey(c *frrv1beta1.FRRConfiguration, r *frrv1beta1.Router, nb *frrv1
 	return string(raw), nil
 }
 
-// attributes maps each advertised prefix to its localPref and communities
-// (sorted), as one comparable text.
-func attributes(adv *frrv1beta1.Advertise) map[string]string {
-	lp := map[string]uint32{}
+// attributes returns, aligned with adv's allowed prefixes, the interned
+// localPref and communities (sorted) of each prefix. Without a string per
+// prefix: each prefix's community set is a state of a trie over adv's
+// community entries, and each distinct (localPref, state) is interned once.
+func (s *sharing) attributes(adv *frrv1beta1.Advertise) []int32 {
+	allowed := adv.Allowed.Prefixes
+	index := make(map[string]int, len(allowed))
+	for k, p := range allowed {
+		index[p] = k
+	}
+	lp := make([]uint32, len(allowed))
 	for _, e := range adv.PrefixesWithLocalPref {
 		for _, p := range e.Prefixes {
-			lp[p] = e.LocalPref
+			if k, ok := index[p]; ok {
+				lp[k] = e.LocalPref
+			}
 		}
 	}
-	communities := map[string][]string{}
-	for _, e := range adv.PrefixesWithCommunity {
+	// Trie state 0 is the empty set; state i > 0 is states[i].parent's set
+	// plus community entry states[i].entry.
+	type state struct{ parent, entry int32 }
+	states := []state{{-1, -1}}
+	next := map[[2]int32]int32{}
+	set := make([]int32, len(allowed))
+	for j, e := range adv.PrefixesWithCommunity {
 		for _, p := range e.Prefixes {
-			communities[p] = append(communities[p], e.Community)
+			k, ok := index[p]
+			if !ok {
+				continue
+			}
+			key := [2]int32{set[k], int32(j)}
+			st, ok := next[key]
+			if !ok {
+				st = int32(len(states))
+				states = append(states, state{set[k], int32(j)})
+				next[key] = st
+			}
+			set[k] = st
 		}
 	}
-	out := make(map[string]string, len(adv.Allowed.Prefixes))
-	for _, p := range adv.Allowed.Prefixes {
-		cs := communities[p]
-		slices.Sort(cs)
-		out[p] = strconv.FormatUint(uint64(lp[p]), 10) + "|" + strings.Join(cs, ",")
+	ids := map[[2]uint32]int32{}
+	out := make([]int32, len(allowed))
+	for k := range allowed {
+		key := [2]uint32{lp[k], uint32(set[k])}
+		id, ok := ids[key]
+		if !ok {
+			var communities []string
+			for st := set[k]; st > 0; st = states[st].parent {
+				communities = append(communities, adv.PrefixesWithCommunity[states[st].entry].Community)
+			}
+			slices.Sort(communities)
+			id = s.attrs.id(strconv.FormatUint(uint64(lp[k]), 10) + "|" + strings.Join(communities, ","))
+			ids[key] = id
+		}
+		out[k] = id
 	}
 	return out
 }

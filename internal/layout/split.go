@@ -158,16 +158,12 @@ func partition(cfg *frrv1beta1.FRRConfiguration, n int, full func(part int) bool
 		for i := range routers {
 			routers[i] = frrv1beta1.Router{ASN: r.ASN, ID: r.ID, VRF: r.VRF}
 		}
-		// partsOf[p]: the parts whose neighbors advertise p (usually one);
-		// absent for a prefix no neighbor advertises.
-		partsOf := make(map[string][]int, len(r.Prefixes))
+		prefixParts := newPartsOf(len(r.Prefixes))
 		for ni := range r.Neighbors {
 			nb := &r.Neighbors[ni]
-			adv := splitAdvertise(&nb.ToAdvertise, n, func(p string) int { return dest(ri, ni, p) })
-			for _, p := range nb.ToAdvertise.Allowed.Prefixes {
-				if _, ok := partsOf[p]; !ok {
-					partsOf[p] = nil // advertised, maybe by a dropped entry: not a router-only prefix
-				}
+			adv, allowedParts := splitAdvertise(&nb.ToAdvertise, n, func(p string) int { return dest(ri, ni, p) })
+			for k, p := range nb.ToAdvertise.Allowed.Prefixes {
+				prefixParts.record(p, allowedParts[k])
 			}
 			for i := range n {
 				if adv[i] == nil && !full(i) {
@@ -179,11 +175,6 @@ func partition(cfg *frrv1beta1.FRRConfiguration, n int, full func(part int) bool
 				out.ToAdvertise.Allowed.Mode = nb.ToAdvertise.Allowed.Mode
 				if adv[i] != nil {
 					out.ToAdvertise = *adv[i]
-					for _, p := range adv[i].Allowed.Prefixes {
-						if !slices.Contains(partsOf[p], i) {
-							partsOf[p] = append(partsOf[p], i)
-						}
-					}
 				}
 				routers[i].Neighbors = append(routers[i].Neighbors, out)
 				present[i] = true
@@ -193,14 +184,17 @@ func partition(cfg *frrv1beta1.FRRConfiguration, n int, full func(part int) bool
 			}
 		}
 		for _, p := range r.Prefixes {
-			in, ok := partsOf[p]
-			if !ok {
-				if d := dest(ri, -1, p); d >= 0 {
-					in = []int{d}
-					present[d] = true
+			first, advertised := prefixParts.first[p]
+			if !advertised {
+				// No neighbor advertises it: a router-only prefix.
+				if first = int32(dest(ri, -1, p)); first >= 0 {
+					present[first] = true
 				}
 			}
-			for _, i := range in {
+			if first >= 0 {
+				routers[first].Prefixes = append(routers[first].Prefixes, p)
+			}
+			for _, i := range prefixParts.more[p] {
 				routers[i].Prefixes = append(routers[i].Prefixes, p)
 			}
 		}
@@ -220,17 +214,42 @@ func partition(cfg *frrv1beta1.FRRConfiguration, n int, full func(part int) bool
 	return parts
 }
 
+// partsOf records, for the prefixes of one router, the parts whose
+// neighbors advertise each: first[p] is the first (-1 when every entry of
+// p was dropped), more[p] the others (only in a shared layout's parts).
+type partsOf struct {
+	first map[string]int32
+	more  map[string][]int32
+}
+
+func newPartsOf(size int) partsOf { return partsOf{first: make(map[string]int32, size)} }
+
+func (ps *partsOf) record(p string, part int) {
+	i := int32(part)
+	first, seen := ps.first[p]
+	switch {
+	case !seen || first < 0:
+		ps.first[p] = i
+	case i < 0 || i == first || slices.Contains(ps.more[p], i):
+	default:
+		if ps.more == nil {
+			ps.more = map[string][]int32{}
+		}
+		ps.more[p] = append(ps.more[p], i)
+	}
+}
+
 // splitAdvertise distributes one neighbor's toAdvertise over n parts by the
-// part of each prefix; nil for a part that gets no allowed prefix.
-// withLocalPref and withCommunity prefixes follow their allowed prefix, so
-// each part keeps one entry per localPref and per community, and only
-// prefixes it allows.
-func splitAdvertise(adv *frrv1beta1.Advertise, n int, partOf func(prefix string) int) []*frrv1beta1.Advertise {
+// part of each prefix: nil for a part that gets no allowed prefix, and the
+// part of each allowed prefix. withLocalPref and withCommunity prefixes
+// follow their allowed prefix, so each part keeps one entry per localPref
+// and per community, and only prefixes it allows.
+func splitAdvertise(adv *frrv1beta1.Advertise, n int, partOf func(prefix string) int) ([]*frrv1beta1.Advertise, []int) {
 	out := make([]*frrv1beta1.Advertise, n)
-	part := make(map[string]int, len(adv.Allowed.Prefixes))
-	for _, p := range adv.Allowed.Prefixes {
+	allowedParts := make([]int, len(adv.Allowed.Prefixes))
+	for k, p := range adv.Allowed.Prefixes {
 		i := partOf(p)
-		part[p] = i
+		allowedParts[k] = i
 		if i < 0 {
 			continue
 		}
@@ -243,12 +262,8 @@ func splitAdvertise(adv *frrv1beta1.Advertise, n int, partOf func(prefix string)
 	distribute := func(prefixes []string) {
 		clear(byPart) // fresh slices: the previous ones are in out
 		for _, p := range prefixes {
-			// A prefix not allowed (which frr-k8s refuses) stays with its hash part.
-			i, ok := part[p]
-			if !ok {
-				i = partOf(p)
-			}
-			if i >= 0 && out[i] != nil {
+			// A prefix that is not allowed (frr-k8s refuses it) follows partOf too.
+			if i := partOf(p); i >= 0 && out[i] != nil {
 				byPart[i] = append(byPart[i], p)
 			}
 		}
@@ -269,5 +284,5 @@ func splitAdvertise(adv *frrv1beta1.Advertise, n int, partOf func(prefix string)
 			}
 		}
 	}
-	return out
+	return out, allowedParts
 }
