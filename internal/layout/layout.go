@@ -42,8 +42,8 @@
 // Held nodes (translate.Result.Held) are not in Result.Configs. Laid out
 // without them, the shared layout would drop them from every group and so
 // change their configuration. The controller must instead pass, for each
-// held node, its last good per-node configuration (the union of the stored
-// objects selecting it); groups form from exact entry sets, so the layout
+// held node, its last good per-node configuration (Join of the stored objects
+// selecting it); groups form from exact entry sets, so the layout
 // then keeps its effective configuration exactly, although entries may move
 // between its own object and the groups: such a content-neutral rewrite of a
 // held node's own object must be allowed, or the node loses what a group
