@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/frrgen/frrgen/internal/layout"
+	"github.com/frrgen/frrgen/internal/nodeplan"
 	"github.com/frrgen/frrgen/internal/translate"
 )
 
@@ -314,4 +315,52 @@ func withOnePrefixMore(rng *rand.Rand, cfg frrv1beta1.FRRConfiguration) (frrv1be
 		}
 	}
 	return out, p
+}
+
+// TestShardCountChangeIsSafe: when a node's shard count changes (the names
+// carry it), the node plan's writes, applied one by one, never leave frr-k8s
+// without a prefix that is wanted before and after.
+func TestShardCountChangeIsSafe(t *testing.T) {
+	cfg := randomConfig(rand.New(rand.NewPCG(5, 8)), "node-a", 300)
+	size, err := layout.Size(&cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	small, err := layout.Split(cfg, size/2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	large, err := layout.Split(cfg, size/5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(small) == len(large) {
+		t.Fatalf("%d shards both ways; the test needs a change of shard count", len(small))
+	}
+	labels := labelsOf(&cfg)
+	for _, step := range []struct {
+		name            string
+		stored, desired []frrv1beta1.FRRConfiguration
+	}{{"grow", []frrv1beta1.FRRConfiguration{cfg}, small}, {"grow again", small, large}, {"shrink", large, small}, {"join", small, []frrv1beta1.FRRConfiguration{cfg}}} {
+		plan := nodeplan.Decide(nodeplan.Input{Node: "node-a", NodeLabels: labels, Desired: step.desired, Stored: step.stored})
+		if plan.Conflict != nil || len(plan.Writes) == 0 {
+			t.Fatalf("%s: plan %+v", step.name, plan)
+		}
+		want := effective(t, []frrv1beta1.FRRConfiguration{cfg}, labels, nil)
+		objects := map[string]frrv1beta1.FRRConfiguration{}
+		for _, s := range step.stored {
+			objects[s.Name] = s
+		}
+		for i, w := range plan.Writes {
+			if w.Verb == nodeplan.Delete {
+				delete(objects, w.Config.Name)
+			} else {
+				objects[w.Config.Name] = *w.Config
+			}
+			got := effective(t, slices.Collect(maps.Values(objects)), labels, nil)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Fatalf("%s: after write %d (%s %s), frr-k8s sees (-want +got):\n%s", step.name, i, w.Verb, w.Config.Name, diff)
+			}
+		}
+	}
 }
