@@ -29,6 +29,7 @@ import (
 
 	"github.com/frrgen/frrgen/internal/frrk8sdaemon"
 	"github.com/frrgen/frrgen/internal/layout"
+	"github.com/frrgen/frrgen/internal/merge"
 )
 
 // variant is one way of writing a cluster's configurations.
@@ -139,4 +140,59 @@ func lineDiff(a, b string) string {
 		}
 	}
 	return "identical lines"
+}
+
+// TestSplit50kDaemon: one node with 50,000 service IPs towards 3 peers,
+// localPref and communities on each, is about 8.5 MB as one object, which
+// the apiserver refuses; split by the default threshold it is written, the
+// real daemon converts it, and its frr.conf says what internal/merge
+// predicts for the unsplit configuration. Logs the time from the first
+// write to the rendered frr.conf.
+func TestSplit50kDaemon(t *testing.T) {
+	configs := build(t, rackSnapshot(1, 1, 3, 50000, 0))
+	l := mustCompute(t, configs, layout.Options{})
+	shards := l.Objects()
+	runner := frrk8sdaemon.Start(t)
+	cases := []frrk8sdaemon.Case{
+		{Name: "unsplit", NodeLabels: labelsOf(&configs[0]), Namespace: frrK8sNamespace, Configs: configs},
+		{Name: "split", NodeLabels: labelsOf(&configs[0]), Namespace: frrK8sNamespace, Configs: shards},
+	}
+	unsplit := runner.Run(cases[0])
+	if unsplit.Rejected == "" && unsplit.Err == nil {
+		t.Errorf("the apiserver accepted the unsplit 50k configuration; the split is not needed for it (verdict %q)", unsplit.Verdict)
+	} else {
+		t.Logf("unsplit, as expected: %s%v", firstLine(unsplit.Rejected), unsplitErr(unsplit.Err))
+	}
+	started := time.Now()
+	o := runner.Run(cases[1])
+	elapsed := time.Since(started)
+	if o.Rejected != "" || o.Err != nil || o.Verdict != "success" {
+		t.Fatalf("split into %d objects: rejected %q, harness %v, verdict %q\n%s", len(shards), o.Rejected, o.Err, o.Verdict, o.Log)
+	}
+	t.Logf("%d shards written, converted and rendered by the daemon in %s (frr.conf %d lines; includes the daemon's 3 s debounce)",
+		len(shards), elapsed.Round(100*time.Millisecond), strings.Count(o.FRRConf, "\n"))
+
+	eff, warnings, conflict := merge.ForNode(configs, labelsOf(&configs[0]), nil)
+	if conflict != nil {
+		t.Fatal(conflict)
+	}
+	got, err := frrk8sdaemon.ParseFRRConf(o.FRRConf, frrk8sdaemon.ExpectedRaw(eff))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := frrk8sdaemon.DiffRendering(frrk8sdaemon.ExpectedRendering(eff, warnings), got); diff != "" {
+		t.Fatalf("the daemon's frr.conf for the shards differs from merge's prediction for the unsplit configuration (-unsplit +daemon):\n%.3000s", diff)
+	}
+}
+
+func firstLine(s string) string {
+	first, _, _ := strings.Cut(s, "\n")
+	return first
+}
+
+func unsplitErr(err error) string {
+	if err == nil {
+		return ""
+	}
+	return firstLine(err.Error())
 }
