@@ -103,6 +103,9 @@ func checkSameEffective(t *testing.T, perNode []frrv1beta1.FRRConfiguration, l l
 		if size > maxBytes {
 			t.Errorf("%s is %d bytes, over the threshold %d", o.Name, size, maxBytes)
 		}
+		if l.Sizes != nil && l.Sizes[o.Name] != size {
+			t.Errorf("%s is %d bytes, Layout.Sizes says %d", o.Name, size, l.Sizes[o.Name])
+		}
 	}
 }
 

@@ -124,6 +124,8 @@ type Layout struct {
 	// Shared are the groups' objects, sorted by the name of their first
 	// object (Shared layout only).
 	Shared []SharedGroup
+	// Sizes maps each object's name to its JSON size in bytes.
+	Sizes map[string]int
 }
 
 // SharedGroup is the object (or shards) one set of nodes shares.
@@ -143,6 +145,15 @@ func (l Layout) ForNode(node string) []frrv1beta1.FRRConfiguration {
 		}
 	}
 	return out
+}
+
+// NodeStats are the number and the total JSON size of the objects that
+// select node (what its frr-k8s reads; for the controller's metrics).
+func (l Layout) NodeStats(node string) (objects, bytes int) {
+	for _, c := range l.ForNode(node) {
+		objects, bytes = objects+1, bytes+l.Sizes[c.Name]
+	}
+	return objects, bytes
 }
 
 // Objects returns every object of the layout: each node's (sorted by node,
@@ -171,7 +182,14 @@ func Compute(configs []frrv1beta1.FRRConfiguration, o Options) (Layout, error) {
 			return Layout{}, fmt.Errorf("FRRConfiguration %s has no %s annotation", configs[i].Name, translate.AnnotationNode)
 		}
 	}
-	out := Layout{PerNode: make(map[string][]frrv1beta1.FRRConfiguration, len(configs))}
+	out := Layout{PerNode: make(map[string][]frrv1beta1.FRRConfiguration, len(configs)), Sizes: map[string]int{}}
+	split := func(c frrv1beta1.FRRConfiguration) ([]frrv1beta1.FRRConfiguration, error) {
+		shards, sizes, err := splitSized(c, o.MaxObjectBytes)
+		for i := range shards {
+			out.Sizes[shards[i].Name] = sizes[i]
+		}
+		return shards, err
+	}
 	own := configs
 	switch o.Kind {
 	case PerNode, "":
@@ -183,7 +201,7 @@ func Compute(configs []frrv1beta1.FRRConfiguration, o Options) (Layout, error) {
 			return Layout{}, err
 		}
 		for _, g := range groups {
-			shards, err := Split(g.config, o.MaxObjectBytes)
+			shards, err := split(g.config)
 			if err != nil {
 				return Layout{}, err
 			}
@@ -194,7 +212,7 @@ func Compute(configs []frrv1beta1.FRRConfiguration, o Options) (Layout, error) {
 		return Layout{}, fmt.Errorf("unknown layout %q: use %s or %s", o.Kind, PerNode, Shared)
 	}
 	for _, c := range own {
-		shards, err := Split(c, o.MaxObjectBytes)
+		shards, err := split(c)
 		if err != nil {
 			return Layout{}, err
 		}

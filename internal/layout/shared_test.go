@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -73,8 +74,12 @@ func TestShared(t *testing.T) {
 		},
 		Shared: []layout.SharedGroup{{Nodes: []string{"node-a", "node-b"}, Configs: []frrv1beta1.FRRConfiguration{sharedPart}}},
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(layout.Layout{}, "Sizes")); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+	objects, bytes := got.NodeStats("node-a")
+	if wantBytes := got.Sizes["frrgen-node-a"] + got.Sizes[sharedPart.Name]; objects != 2 || bytes != wantBytes || bytes == 0 {
+		t.Errorf("NodeStats(node-a) = %d objects, %d bytes; want 2 objects, %d bytes", objects, bytes, wantBytes)
 	}
 }
 

@@ -25,36 +25,42 @@ const maxShardBits = 10
 // session fields) and BFD profiles, so frr-k8s merges the shards into cfg
 // exactly, and deleting any one shard never drops a session.
 func Split(cfg frrv1beta1.FRRConfiguration, maxBytes int) ([]frrv1beta1.FRRConfiguration, error) {
+	shards, _, err := splitSized(cfg, maxBytes)
+	return shards, err
+}
+
+// splitSized is Split, with the JSON size of each object it returns.
+func splitSized(cfg frrv1beta1.FRRConfiguration, maxBytes int) ([]frrv1beta1.FRRConfiguration, []int, error) {
 	if err := checkSplittable(&cfg); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	size, err := Size(&cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if size <= maxBytes {
-		return []frrv1beta1.FRRConfiguration{cfg}, nil
+		return []frrv1beta1.FRRConfiguration{cfg}, []int{size}, nil
 	}
 	// 2^b shards of about size/2^b each; the repeated sessions and the
 	// hash's unevenness may need one or two bits more.
 	for b := bits.Len(uint((size - 1) / maxBytes)); b <= maxShardBits; b++ {
 		shards := Shards(&cfg, b)
+		sizes := make([]int, len(shards))
 		fits := true
 		for i := range shards {
-			s, err := Size(&shards[i])
-			if err != nil {
-				return nil, err
+			if sizes[i], err = Size(&shards[i]); err != nil {
+				return nil, nil, err
 			}
-			if s > maxBytes {
+			if sizes[i] > maxBytes {
 				fits = false
 				break
 			}
 		}
 		if fits {
-			return shards, nil
+			return shards, sizes, nil
 		}
 	}
-	return nil, fmt.Errorf("FRRConfiguration %s is %d bytes and does not fit in --max-object-bytes %d even as %d shards", cfg.Name, size, maxBytes, 1<<maxShardBits)
+	return nil, nil, fmt.Errorf("FRRConfiguration %s is %d bytes and does not fit in --max-object-bytes %d even as %d shards", cfg.Name, size, maxBytes, 1<<maxShardBits)
 }
 
 // Shards splits cfg into exactly 2^b shards by PrefixBucket (see Split).
