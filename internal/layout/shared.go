@@ -91,23 +91,27 @@ func share(configs []frrv1beta1.FRRConfiguration, o Options) ([]frrv1beta1.FRRCo
 	}
 	names := groupNames(candidates, shared, s, o.NamePrefix)
 
+	// Each shared group is built by its first node, from that node's entries
+	// (identical on every member).
+	builds := make([][]int32, len(s.configs))
+	for g := range candidates {
+		if shared[g] {
+			first := candidates[g].nodes[0]
+			builds[first] = append(builds[first], int32(g))
+		}
+	}
 	var own []frrv1beta1.FRRConfiguration
 	var groups []group
 	for i := range s.configs {
-		// Part 0 is the node's own object; each shared group is built by its
-		// first node, from that node's entries (identical on every member).
-		partOfGroup := map[int32]int{}
-		var built []int32
-		for g := range candidates {
-			if shared[g] && candidates[g].nodes[0] == int32(i) {
-				partOfGroup[int32(g)] = 1 + len(built)
-				built = append(built, int32(g))
-			}
+		// Part 0 is the node's own object, part 1+k the k-th group it builds.
+		partOfGroup := make(map[int32]int, len(builds[i]))
+		for k, g := range builds[i] {
+			partOfGroup[g] = 1 + k
 		}
-		parts := partition(&s.configs[i], 1+len(built), func(part int) bool { return part == 0 },
+		parts := partition(&s.configs[i], 1+len(builds[i]), func(part int) bool { return part == 0 },
 			s.destination(int32(i), groupOf, shared, partOfGroup))
 		own = append(own, parts[0])
-		for k, g := range built {
+		for k, g := range builds[i] {
 			groups = append(groups, s.sharedObject(parts[1+k], candidates[g], names[g], hostnames))
 		}
 	}
