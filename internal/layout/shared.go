@@ -12,12 +12,11 @@ import (
 	"strings"
 
 	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/frrgen/frrgen/internal/translate"
 )
-
-const labelHostname = "kubernetes.io/hostname"
 
 // group is one shared object before the split.
 type group struct {
@@ -76,9 +75,9 @@ func share(configs []frrv1beta1.FRRConfiguration, o Options) ([]frrv1beta1.FRRCo
 		if err := checkSplittable(c); err != nil {
 			return nil, nil, err
 		}
-		hostnames[i] = c.Spec.NodeSelector.MatchLabels[labelHostname]
+		hostnames[i] = c.Spec.NodeSelector.MatchLabels[corev1.LabelHostname]
 		if hostnames[i] == "" || len(c.Spec.NodeSelector.MatchLabels) != 1 || len(c.Spec.NodeSelector.MatchExpressions) != 0 {
-			return nil, nil, fmt.Errorf("FRRConfiguration %s: the shared layout needs a nodeSelector of exactly matchLabels %s, not %v", c.Name, labelHostname, c.Spec.NodeSelector)
+			return nil, nil, fmt.Errorf("FRRConfiguration %s: the shared layout needs a nodeSelector of exactly matchLabels %s, not %v", c.Name, corev1.LabelHostname, c.Spec.NodeSelector)
 		}
 		if err := s.addEntries(int32(i)); err != nil {
 			return nil, nil, err
@@ -375,7 +374,7 @@ func (s *sharing) sharedObject(part frrv1beta1.FRRConfiguration, c candidate, na
 	part.Labels = map[string]string{translate.LabelManagedBy: translate.ManagedByValue}
 	part.Annotations = map[string]string{AnnotationNodes: joinNodes(nodes)}
 	part.Spec.NodeSelector = metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
-		{Key: labelHostname, Operator: metav1.LabelSelectorOpIn, Values: values},
+		{Key: corev1.LabelHostname, Operator: metav1.LabelSelectorOpIn, Values: values},
 	}}
 	return group{nodes: nodes, config: part}
 }
