@@ -31,6 +31,7 @@ func Join(shell frrv1beta1.FRRConfiguration, parts []frrv1beta1.FRRConfiguration
 		},
 	}
 	delete(out.Annotations, AnnotationShard)
+	delete(out.Annotations, AnnotationShardOf)
 	routers := map[string]*routerUnion{}
 	profiles := map[string]frrv1beta1.BFDProfile{}
 	for i := range parts {

@@ -98,6 +98,10 @@ const (
 const (
 	// AnnotationShard is "i/n" on shard i of n (0 ≤ i < n) of one object.
 	AnnotationShard = "frrgen.io/shard"
+	// AnnotationShardOf names, on a shard, the object it is a part of (what
+	// it is named when unsplit); with AnnotationShard it tells ShardCounts
+	// how many shards are stored.
+	AnnotationShardOf = "frrgen.io/shard-of"
 	// AnnotationNodes lists, comma-separated and sorted, the nodes a shared
 	// object selects.
 	AnnotationNodes = "frrgen.io/nodes"
@@ -114,6 +118,30 @@ type Options struct {
 	// NamePrefix names the shared objects, as translate.Options.NamePrefix
 	// names the per-node ones.
 	NamePrefix string
+	// StoredShards maps an object's unsplit name to the number of shards
+	// it is stored as (ShardCounts of the stored objects). An object keeps
+	// that count while it fits and is at most one doubling above the
+	// smallest count that fits, so that a configuration hovering at the
+	// threshold is not rewritten whole at every service change. nil: the
+	// smallest count that fits.
+	StoredShards map[string]int
+}
+
+// ShardCounts reads, from stored objects of ours, how many shards each
+// object is stored as (for Options.StoredShards). While a change of count is
+// being written both counts exist; the larger wins, so the layout does not
+// shrink what it is still growing.
+func ShardCounts(stored []frrv1beta1.FRRConfiguration) map[string]int {
+	out := map[string]int{}
+	for _, c := range stored {
+		base := c.Annotations[AnnotationShardOf]
+		var i, n int
+		if _, err := fmt.Sscanf(c.Annotations[AnnotationShard], "%d/%d", &i, &n); base == "" || err != nil {
+			continue
+		}
+		out[base] = max(out[base], n)
+	}
+	return out
 }
 
 // Layout is the set of objects to write.
@@ -184,7 +212,7 @@ func Compute(configs []frrv1beta1.FRRConfiguration, o Options) (Layout, error) {
 	}
 	out := Layout{PerNode: make(map[string][]frrv1beta1.FRRConfiguration, len(configs)), Sizes: map[string]int{}}
 	split := func(c frrv1beta1.FRRConfiguration) ([]frrv1beta1.FRRConfiguration, error) {
-		shards, sizes, err := splitSized(c, o.MaxObjectBytes)
+		shards, sizes, err := splitSized(c, o.MaxObjectBytes, o.StoredShards[c.Name])
 		for i := range shards {
 			out.Sizes[shards[i].Name] = sizes[i]
 		}

@@ -25,12 +25,14 @@ const maxShardBits = 10
 // session fields) and BFD profiles, so frr-k8s merges the shards into cfg
 // exactly, and deleting any one shard never drops a session.
 func Split(cfg frrv1beta1.FRRConfiguration, maxBytes int) ([]frrv1beta1.FRRConfiguration, error) {
-	shards, _, err := splitSized(cfg, maxBytes)
+	shards, _, err := splitSized(cfg, maxBytes, 0)
 	return shards, err
 }
 
-// splitSized is Split, with the JSON size of each object it returns.
-func splitSized(cfg frrv1beta1.FRRConfiguration, maxBytes int) ([]frrv1beta1.FRRConfiguration, []int, error) {
+// splitSized is Split, with the JSON size of each object it returns. When
+// the object is stored as stored shards and that is one doubling above the
+// smallest count that fits, it keeps that count (see Options.StoredShards).
+func splitSized(cfg frrv1beta1.FRRConfiguration, maxBytes, stored int) ([]frrv1beta1.FRRConfiguration, []int, error) {
 	if err := checkSplittable(&cfg); err != nil {
 		return nil, nil, err
 	}
@@ -38,29 +40,46 @@ func splitSized(cfg frrv1beta1.FRRConfiguration, maxBytes int) ([]frrv1beta1.FRR
 	if err != nil {
 		return nil, nil, err
 	}
-	if size <= maxBytes {
+	keep := -1
+	if stored > 1 && stored&(stored-1) == 0 {
+		keep = bits.Len(uint(stored)) - 1
+	}
+	if size <= maxBytes && keep != 1 {
 		return []frrv1beta1.FRRConfiguration{cfg}, []int{size}, nil
 	}
 	// 2^b shards of about size/2^b each; the repeated sessions and the
 	// hash's unevenness may need one or two bits more.
 	for b := bits.Len(uint((size - 1) / maxBytes)); b <= maxShardBits; b++ {
-		shards := Shards(&cfg, b)
-		sizes := make([]int, len(shards))
-		fits := true
-		for i := range shards {
-			if sizes[i], err = Size(&shards[i]); err != nil {
-				return nil, nil, err
-			}
-			if sizes[i] > maxBytes {
-				fits = false
-				break
+		if b+1 == keep {
+			if shards, sizes, fits, err := fitting(&cfg, keep, maxBytes); err != nil || fits {
+				return shards, sizes, err
 			}
 		}
-		if fits {
-			return shards, sizes, nil
+		if shards, sizes, fits, err := fitting(&cfg, b, maxBytes); err != nil || fits {
+			return shards, sizes, err
 		}
 	}
 	return nil, nil, fmt.Errorf("FRRConfiguration %s is %d bytes and does not fit in --max-object-bytes %d even as %d shards", cfg.Name, size, maxBytes, 1<<maxShardBits)
+}
+
+// fitting returns cfg's 2^b shards, their sizes and whether all fit.
+func fitting(cfg *frrv1beta1.FRRConfiguration, b, maxBytes int) ([]frrv1beta1.FRRConfiguration, []int, bool, error) {
+	if b == 0 {
+		size, err := Size(cfg)
+		return []frrv1beta1.FRRConfiguration{*cfg}, []int{size}, size <= maxBytes, err
+	}
+	shards := Shards(cfg, b)
+	sizes := make([]int, len(shards))
+	for i := range shards {
+		var err error
+		if sizes[i], err = Size(&shards[i]); err != nil {
+			return nil, nil, false, err
+		}
+		if sizes[i] > maxBytes {
+			return nil, nil, false, nil
+		}
+	}
+	return shards, sizes, true, nil
 }
 
 // Shards splits cfg into exactly 2^b shards by PrefixBucket (see Split).
@@ -75,6 +94,7 @@ func Shards(cfg *frrv1beta1.FRRConfiguration, b int) []frrv1beta1.FRRConfigurati
 			shards[i].Annotations = map[string]string{}
 		}
 		shards[i].Annotations[AnnotationShard] = fmt.Sprintf("%d/%d", i, n)
+		shards[i].Annotations[AnnotationShardOf] = cfg.Name
 	}
 	return shards
 }

@@ -83,7 +83,7 @@ func withBFD(c frrv1beta1.FRRConfiguration) frrv1beta1.FRRConfiguration {
 
 func shardMeta(c frrv1beta1.FRRConfiguration, i, n int) frrv1beta1.FRRConfiguration {
 	c.Name = fmt.Sprintf("%s-shard-%d-of-%d", c.Name, i, n)
-	c.Annotations = map[string]string{translate.AnnotationNode: "node-a", layout.AnnotationShard: fmt.Sprintf("%d/%d", i, n)}
+	c.Annotations = map[string]string{translate.AnnotationNode: "node-a", layout.AnnotationShard: fmt.Sprintf("%d/%d", i, n), layout.AnnotationShardOf: "frrgen-node-a"}
 	return c
 }
 
@@ -362,5 +362,58 @@ func TestShardCountChangeIsSafe(t *testing.T) {
 				t.Fatalf("%s: after write %d (%s %s), frr-k8s sees (-want +got):\n%s", step.name, i, w.Verb, w.Config.Name, diff)
 			}
 		}
+	}
+}
+
+// TestStoredShardCount: a configuration stored as 2^b shards keeps them
+// while it fits in 2^(b-1) but not 2^(b-2), so one service more or less at
+// the threshold does not rewrite it whole each time; below that it drops to
+// the smallest count.
+func TestStoredShardCount(t *testing.T) {
+	cfg := randomConfig(rand.New(rand.NewPCG(9, 9)), "node-a", 400)
+	size, err := layout.Size(&cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(maxBytes int, stored map[string]int) int {
+		t.Helper()
+		l := mustCompute(t, []frrv1beta1.FRRConfiguration{cfg}, layout.Options{MaxObjectBytes: maxBytes, StoredShards: stored})
+		checkSameEffective(t, []frrv1beta1.FRRConfiguration{cfg}, l, maxBytes)
+		return len(l.PerNode["node-a"])
+	}
+	smallest := count(size/3, nil)
+	if smallest < 2 {
+		t.Fatalf("%d shards; the test needs a split", smallest)
+	}
+	for _, tc := range []struct {
+		name   string
+		stored int
+		want   int
+	}{
+		{"stored as the smallest count", smallest, smallest},
+		{"stored one doubling above", 2 * smallest, 2 * smallest},
+		{"stored two doublings above", 4 * smallest, smallest},
+		{"stored below", smallest / 2, smallest},
+		{"not a power of two", 3, smallest},
+	} {
+		if got := count(size/3, map[string]int{"frrgen-node-a": tc.stored}); got != tc.want {
+			t.Errorf("%s (%d): %d shards, want %d", tc.name, tc.stored, got, tc.want)
+		}
+	}
+	if got := count(size, map[string]int{"frrgen-node-a": 2}); got != 2 {
+		t.Errorf("fits whole, stored as 2 shards: %d objects, want the 2 shards kept", got)
+	}
+	if got := count(size, map[string]int{"frrgen-node-a": 4}); got != 1 {
+		t.Errorf("fits whole, stored as 4 shards: %d objects, want 1", got)
+	}
+}
+
+// TestShardCounts reads the stored counts back, the larger one while a
+// change of count is being written.
+func TestShardCounts(t *testing.T) {
+	cfg := randomConfig(rand.New(rand.NewPCG(9, 9)), "node-a", 100)
+	stored := slices.Concat(layout.Shards(&cfg, 1), layout.Shards(&cfg, 2), []frrv1beta1.FRRConfiguration{nodeConfig("node-b")})
+	if diff := cmp.Diff(map[string]int{"frrgen-node-a": 4}, layout.ShardCounts(stored)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
