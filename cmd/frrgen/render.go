@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/frrgen/frrgen/internal/layout"
 	"github.com/frrgen/frrgen/internal/manifest"
 	"github.com/frrgen/frrgen/internal/translate"
 )
@@ -19,6 +20,7 @@ func init() { subcommands = append(subcommands, newRenderCommand) }
 // renderFlags are the settings of `frrgen render`.
 type renderFlags struct {
 	translationFlags
+	layoutFlags
 	files     []string
 	node      string
 	output    string
@@ -32,7 +34,8 @@ func newRenderCommand() *cobra.Command {
 		Short: "Print the FRRConfiguration frrgen writes for each node, from YAML files",
 		Long: `render reads MetalLB objects, Nodes, Services, EndpointSlices and Secrets from
 YAML files (no cluster needed) and prints one FRRConfiguration per speaker node,
-sorted by node, exactly as the controller would write them. Problems in the
+sorted by node, exactly as the controller would write them (with --layout and
+--max-object-bytes: a node's shards, and the shared objects last). Problems in the
 input are printed on standard error. An invalid object holds the nodes whose
 configuration it could change: those are not printed (the controller keeps
 their last good configuration), every other node is. The exit status is 0
@@ -48,6 +51,7 @@ held.`,
 	fl.StringVar(&f.node, "node", "", "print only the configuration of this node")
 	fl.StringVarP(&f.output, "output", "o", "yaml", "output format: yaml (multi-document) or json (a list)")
 	f.translationFlags.register(fl)
+	f.layoutFlags.register(fl)
 	fl.BoolVar(&f.effective, "effective", false, "print each node's effective frr-k8s configuration: ours merged with the input's FRRConfigurations (exit status 2 on a conflict)")
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
@@ -58,6 +62,10 @@ func runRender(f *renderFlags, stdout, stderr io.Writer) error {
 		return &exitError{code: 2, err: fmt.Errorf("--output must be yaml or json, not %q", f.output)}
 	}
 	opts, err := f.options()
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	layoutOpts, err := f.layoutOptions(f.namePrefix)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
@@ -78,12 +86,27 @@ func runRender(f *renderFlags, stdout, stderr io.Writer) error {
 	if f.effective {
 		err = writeEffectiveConfigs(stdout, stderr, configs, result, objs, opts, f.output)
 	} else {
-		err = manifest.Write(stdout, configs, f.output)
+		err = writeObjects(stdout, result.Configs, f.node, layoutOpts, f.output)
 	}
 	if err != nil {
 		return err
 	}
 	return heldError(result.Held)
+}
+
+// writeObjects prints the objects the controller writes for configs (all
+// nodes: shared objects depend on every node), or those selecting node.
+// The effective configurations (--effective) do not depend on the layout.
+func writeObjects(stdout io.Writer, configs []frrv1beta1.FRRConfiguration, node string, o layout.Options, format string) error {
+	l, err := layout.Compute(configs, o)
+	if err != nil {
+		return &exitError{code: 1, err: err}
+	}
+	objects := l.Objects()
+	if node != "" {
+		objects = l.ForNode(node)
+	}
+	return manifest.Write(stdout, objects, format)
 }
 
 // heldError is the exit status 1 for held nodes, naming them.

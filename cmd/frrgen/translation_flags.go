@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/labels"
 
+	"github.com/frrgen/frrgen/internal/layout"
 	"github.com/frrgen/frrgen/internal/translate"
 )
 
@@ -43,4 +44,28 @@ func (t *translationFlags) options() (translate.Options, error) {
 		SpeakerNodeSelector: speakers,
 		NamePrefix:          t.namePrefix,
 	}, nil
+}
+
+// layoutFlags choose the objects that carry the nodes' configurations
+// (internal/layout). `frrgen render` has them; `frrgen controller` is meant
+// to share them, so that render prints the objects the controller writes.
+type layoutFlags struct {
+	layout         string
+	maxObjectBytes int
+}
+
+func (l *layoutFlags) register(fl *pflag.FlagSet) {
+	fl.StringVar(&l.layout, "layout", string(layout.PerNode), "objects to write: per-node (one FRRConfiguration per node) or shared (one object per set of nodes with a common part, plus one per node for the rest; for big clusters)")
+	fl.IntVar(&l.maxObjectBytes, "max-object-bytes", layout.DefaultMaxObjectBytes, "largest FRRConfiguration to write, in bytes of JSON; a larger one is split into self-contained shards")
+}
+
+func (l *layoutFlags) layoutOptions(namePrefix string) (layout.Options, error) {
+	kind, err := layout.ParseKind(l.layout)
+	if err != nil {
+		return layout.Options{}, fmt.Errorf("--layout: %w", err)
+	}
+	if l.maxObjectBytes <= 0 {
+		return layout.Options{}, fmt.Errorf("--max-object-bytes must be positive, not %d", l.maxObjectBytes)
+	}
+	return layout.Options{Kind: kind, MaxObjectBytes: l.maxObjectBytes, NamePrefix: namePrefix}, nil
 }
