@@ -169,7 +169,7 @@ func rackSnapshot(nodes, racks, peersPerRack, ips, local int) translate.Snapshot
 		for p := range peersPerRack {
 			s.Peers = append(s.Peers, metallbv1beta2.BGPPeer{ObjectMeta: meta(fmt.Sprintf("rack%d-peer%d", r, p)), Spec: metallbv1beta2.BGPPeerSpec{
 				MyASN: 64512, ASN: uint32(65000 + r), Address: fmt.Sprintf("192.0.2.%d", p+1),
-				NodeSelectors: []metav1.LabelSelector{{MatchLabels: map[string]string{"rack": fmt.Sprint(r)}}}}})
+				NodeSelectors: []metallbv1beta1.LabelSelector{{MatchLabels: map[string]metallbv1beta1.LabelValue{"rack": metallbv1beta1.LabelValue(fmt.Sprint(r))}}}}})
 		}
 	}
 	for i := range nodes {
