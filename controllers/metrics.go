@@ -31,6 +31,14 @@ var (
 		Name: "frrgen_config_stale",
 		Help: "1 when the node keeps an older FRRConfiguration: invalid input could change it, it would clash with another FRRConfiguration, or writing it failed; else 0.",
 	}, []string{"node"})
+	objectsPerNode = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "frrgen_node_objects",
+		Help: "FRRConfigurations frrgen wants for the node: 1, or its shards when the configuration is larger than --max-object-bytes.",
+	}, []string{"node"})
+	bytesPerNode = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "frrgen_node_bytes",
+		Help: "JSON size in bytes of the FRRConfigurations frrgen wants for the node, all of its objects together.",
+	}, []string{"node"})
 	prefixesPerNode = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "frrgen_prefixes",
 		Help: "Prefixes in the FRRConfiguration frrgen wrote for the node (routers' prefixes, all VRFs).",
@@ -38,7 +46,7 @@ var (
 )
 
 func init() {
-	metrics.Registry.MustRegister(buildDuration, writesTotal, writeErrorsTotal, conflictsTotal, staleConfig, prefixesPerNode)
+	metrics.Registry.MustRegister(buildDuration, writesTotal, writeErrorsTotal, conflictsTotal, staleConfig, prefixesPerNode, objectsPerNode, bytesPerNode)
 	// Exported from the start at 0, so that an alert on their increase
 	// fires on the first failure.
 	for _, kind := range []string{kindFRRConfiguration, kindSecret} {

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/frrgen/frrgen/internal/layout"
 	"github.com/frrgen/frrgen/internal/merge"
 	"github.com/frrgen/frrgen/internal/nodeplan"
 	"github.com/frrgen/frrgen/internal/translate"
@@ -58,6 +59,8 @@ type NodeReconciler struct {
 	owner      owner
 	mirrors    *mirrors
 	outcomes   *nodeOutcomes
+	// Layout splits a node's configuration past its size limit.
+	Layout layout.Options
 
 	mu sync.Mutex
 	// reported holds, per node, the conflict or write error already recorded
@@ -126,14 +129,18 @@ func (r *NodeReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 // and the Secrets frr-k8s will read. exists is false for a deleted Node.
 func (r *NodeReconciler) currentState(ctx context.Context, translation *Translation, node string) (nodeplan.Input, bool, error) {
 	in := nodeplan.Input{Node: node, Held: translation.HeldBy(node) != nil}
-	if desired := translation.ConfigFor(node); desired != nil {
-		in.Desired = []frrv1beta1.FRRConfiguration{*desired}
-	}
 	var stored frrv1beta1.FRRConfigurationList
 	if err := r.Client.List(ctx, &stored, client.InNamespace(r.Options.FRRK8sNamespace), client.MatchingFields{nodeIndex: node}); err != nil {
 		return in, false, err
 	}
 	in.Stored = stored.Items
+	if desired := translation.ConfigFor(node); desired != nil {
+		objects, err := r.objectsFor(desired, in.Stored)
+		if err != nil {
+			return in, false, err
+		}
+		in.Desired = objects
+	}
 	var n corev1.Node
 	err := r.Client.Get(ctx, types.NamespacedName{Name: node}, &n)
 	if client.IgnoreNotFound(err) != nil {
@@ -151,6 +158,30 @@ func (r *NodeReconciler) currentState(ctx context.Context, translation *Translat
 	in.Others = others
 	in.Secrets, err = r.mirrors.secretsAfterMirroring(ctx, r.Client, translation.PasswordSecrets)
 	return in, exists, err
+}
+
+// objectsFor lays out the node's desired configuration: one object while
+// it fits under --max-object-bytes, else self-contained shards (see
+// internal/layout), each with its own ownership proof. It records the
+// node's object count and bytes.
+func (r *NodeReconciler) objectsFor(desired *frrv1beta1.FRRConfiguration, stored []frrv1beta1.FRRConfiguration) ([]frrv1beta1.FRRConfiguration, error) {
+	options := r.Layout
+	options.StoredShards = layout.ShardCounts(stored)
+	l, err := layout.Compute([]frrv1beta1.FRRConfiguration{*desired}, options)
+	if err != nil {
+		return nil, fmt.Errorf("laying out the configuration: %w", err)
+	}
+	node := desired.Annotations[translate.AnnotationNode]
+	objects := l.PerNode[node]
+	for i := range objects {
+		if objects[i].Name != desired.Name {
+			r.owner.stampConfig(&objects[i]) // the proof covers the name
+		}
+	}
+	count, bytes := l.NodeStats(node)
+	objectsPerNode.WithLabelValues(node).Set(float64(count))
+	bytesPerNode.WithLabelValues(node).Set(float64(bytes))
+	return objects, nil
 }
 
 // decide runs the node plan, reusing the node's last merge verdict when the
@@ -272,6 +303,8 @@ func (r *NodeReconciler) forgetNode(node string) {
 	r.outcomes.forget(node)
 	staleConfig.DeleteLabelValues(node)
 	prefixesPerNode.DeleteLabelValues(node)
+	objectsPerNode.DeleteLabelValues(node)
+	bytesPerNode.DeleteLabelValues(node)
 }
 
 // usersConfigs lists the FRRConfigurations of the frr-k8s namespace that are

@@ -151,7 +151,7 @@ spec:
 		userSecret := &corev1.Secret{ObjectMeta: metavIn(w.out, "users-secret")}
 		Expect(k8s.Create(ctx, userSecret)).To(Succeed())
 		w.addService("web", "198.51.100.10", corev1.ServiceExternalTrafficPolicyCluster, "a")
-		w.mgr = startManagerAs(cfg, w.options, 0)
+		w.mgr = startManagerAs(cfg, w.options, 0, 0)
 		DeferCleanup(func() { w.mgr.stop() })
 
 		for _, node := range []string{"a", "b"} {

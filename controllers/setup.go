@@ -23,6 +23,7 @@ import (
 
 	metallbv1beta1 "github.com/frrgen/frrgen/api/v1beta1"
 	metallbv1beta2 "github.com/frrgen/frrgen/api/v1beta2"
+	"github.com/frrgen/frrgen/internal/layout"
 	"github.com/frrgen/frrgen/internal/translate"
 )
 
@@ -87,6 +88,9 @@ type Config struct {
 	OwnershipKeyNamespace string
 	// NodeWorkers is how many nodes are reconciled at once (at least 1).
 	NodeWorkers int
+	// MaxObjectBytes splits a node's configuration larger than this (JSON
+	// bytes) into shards; 0 means layout.DefaultMaxObjectBytes.
+	MaxObjectBytes int
 }
 
 // Setup reads (or creates) the ownership key, in the Secret
@@ -120,6 +124,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 		Client: writer, Translator: translator, Options: options,
 		Recorder: mgr.GetEventRecorder(NodeControllerName),
 		owner:    o, mirrors: m, outcomes: outcomes,
+		Layout: layout.Options{Kind: layout.PerNode, MaxObjectBytes: cfg.MaxObjectBytes, NamePrefix: options.NamePrefix},
 	}
 	err = w.watchInputs(ctrl.NewControllerManagedBy(mgr).Named(NodeControllerName), w.allNodes).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, cfg.NodeWorkers)}).

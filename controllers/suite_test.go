@@ -184,13 +184,13 @@ type runningManager struct {
 // startManager runs the real manager, as `frrgen controller` does, against
 // the test apiserver, with a write-counting client. syncPeriod, when not 0,
 // makes the informers resync that often.
-func startManager(options translate.Options, syncPeriod time.Duration) *runningManager {
-	return startManagerAs(env.Config, options, syncPeriod)
+func startManager(options translate.Options, syncPeriod time.Duration, maxObjectBytes int) *runningManager {
+	return startManagerAs(env.Config, options, syncPeriod, maxObjectBytes)
 }
 
 // startManagerAs is startManager connecting with cfg (e.g. impersonating
 // frrgen's ServiceAccount).
-func startManagerAs(cfg *rest.Config, options translate.Options, syncPeriod time.Duration) *runningManager {
+func startManagerAs(cfg *rest.Config, options translate.Options, syncPeriod time.Duration, maxObjectBytes int) *runningManager {
 	writes := &writeCounter{}
 	cacheOptions := controllers.CacheOptions(options)
 	if syncPeriod > 0 {
@@ -210,7 +210,7 @@ func startManagerAs(cfg *rest.Config, options translate.Options, syncPeriod time
 	})
 	Expect(err).NotTo(HaveOccurred())
 	ctx, cancel := context.WithCancel(context.Background())
-	Expect(controllers.Setup(ctx, mgr, controllers.Config{Translate: options, OwnershipKeyNamespace: options.Namespace, NodeWorkers: 4})).To(Succeed())
+	Expect(controllers.Setup(ctx, mgr, controllers.Config{Translate: options, OwnershipKeyNamespace: options.Namespace, NodeWorkers: 4, MaxObjectBytes: maxObjectBytes})).To(Succeed())
 	m := &runningManager{writes: writes, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer GinkgoRecover()
@@ -233,6 +233,8 @@ type world struct {
 	in, out string
 	options translate.Options
 	mgr     *runningManager
+	// maxObjectBytes, when set, splits node configurations past it.
+	maxObjectBytes int
 }
 
 var worlds atomic.Int32
@@ -257,14 +259,14 @@ func newWorld() *world {
 
 // start runs the manager for the rest of the spec.
 func (w *world) start() {
-	w.mgr = startManager(w.options, 0)
+	w.mgr = startManager(w.options, 0, w.maxObjectBytes)
 	DeferCleanup(func() { w.mgr.stop() })
 }
 
 // restart stops the manager and starts a new one.
 func (w *world) restart(syncPeriod time.Duration) {
 	w.mgr.stop()
-	w.mgr = startManager(w.options, syncPeriod)
+	w.mgr = startManager(w.options, syncPeriod, w.maxObjectBytes)
 }
 
 // nodeName is the cluster-unique name of the world's node short.

@@ -41,7 +41,9 @@ type Settings struct {
 	// OwnershipKeyNamespace holds the Secret proving what frrgen wrote.
 	OwnershipKeyNamespace string
 	// NodeWorkers is how many nodes are reconciled at once.
-	NodeWorkers             int
+	NodeWorkers int
+	// MaxObjectBytes: a node's configuration larger than this is split.
+	MaxObjectBytes          int
 	LeaderElectionNamespace string
 	// AllowDuplicateControllerNames lets one process run several managers
 	// one after another (tests).
@@ -74,7 +76,7 @@ func Run(ctx context.Context, restConfig *rest.Config, s Settings) error {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
 	// An unset key namespace is the input namespace, where frrgen runs.
-	setup := controllers.Config{Translate: s.Translation, OwnershipKeyNamespace: cmp.Or(s.OwnershipKeyNamespace, s.Translation.Namespace), NodeWorkers: s.NodeWorkers}
+	setup := controllers.Config{Translate: s.Translation, OwnershipKeyNamespace: cmp.Or(s.OwnershipKeyNamespace, s.Translation.Namespace), NodeWorkers: s.NodeWorkers, MaxObjectBytes: s.MaxObjectBytes}
 	if err := controllers.Setup(ctx, mgr, setup); err != nil {
 		return fmt.Errorf("setting up the controllers: %w", err)
 	}
