@@ -1,3 +1,8 @@
+//go:build demo
+
+// The demo links envtest (it starts kube-apiserver and etcd), so it is built
+// only into bin/frrgen-demo (`make demo`), never into the controller binary.
+
 package main
 
 import (
