@@ -56,7 +56,7 @@ var fieldBoundaries = []fieldBoundary{
 	{field: "BGPPeer spec.peerPort", accepted: []string{"1", "16384"}, outside: []string{"0", "16385"},
 		set: peerField("peerPort"), rendered: line("neighbor 192.0.2.2 port %s")},
 	// keepaliveTime is derived as holdTime/3, as MetalLB does.
-	{field: "BGPPeer spec.holdTime", accepted: []string{"0s", "3s", "65535s"}, outside: []string{"1s", "2s", "65536s"},
+	{field: "BGPPeer spec.holdTime", accepted: []string{"0s", "3s", "65535s"}, outside: []string{"1s", "2s", "65536s", "3.5s"},
 		set: peerField("holdTime"), rendered: func(v string) string {
 			return fmt.Sprintf("neighbor 192.0.2.2 timers %d %d", seconds(v)/3, seconds(v))
 		}},
@@ -75,10 +75,10 @@ var fieldBoundaries = []fieldBoundary{
 		set: peerField("connectTime"), rendered: func(v string) string {
 			return fmt.Sprintf("neighbor 192.0.2.2 timers connect %d", seconds(v))
 		}},
-	{field: "BGPPeer spec.password", accepted: []string{"x", longestPassword}, outside: []string{longestPassword + "q", "a b"},
+	{field: "BGPPeer spec.password", accepted: []string{"x", longestPassword}, outside: []string{longestPassword + "q", "a b", "abc\n neighbor 6.6.6.6 remote-as 666\n"},
 		set:      func(in *boundaryInput, v string) { in.peer["password"] = strconv.Quote(v) },
 		rendered: line("neighbor 192.0.2.2 password %s")},
-	{field: "BGPPeer spec.vrf", accepted: []string{"v", "vrf-0123456789a"},
+	{field: "BGPPeer spec.vrf", accepted: []string{"v", "vrf-0123456789a"}, outside: []string{"vrf-0123456789ab", `"r\nexit"`},
 		set: peerField("vrf"), rendered: line("router bgp 64512 vrf %s")},
 	{field: "BGPPeer spec.interface", accepted: []string{"e", "eth-0123456789a"}, outside: []string{"eth-0123456789ab"},
 		set: func(in *boundaryInput, v string) {
@@ -141,11 +141,7 @@ var fieldBoundaries = []fieldBoundary{
 // that issue 10 (Deliver 1) fixes. Every other outside value must be refused
 // by admission or translate naming the field; a listed value that is refused
 // there must leave the list (the spec says so).
-var reachesFRRToday = map[string][]string{
-	"BGPPeer spec.holdTime":                    {"65536s"},
-	"BGPPeer spec.keepaliveTime (no holdTime)": {"21846s"}, // holdTime 3 × 21846 s = 65538 s
-	"BGPPeer spec.password":                    {longestPassword + "q", "a b"},
-}
+var reachesFRRToday = map[string][]string{}
 
 // longestPassword is 80 bytes (the TCP-MD5 key limit) of every printable
 // ASCII character but space, so FRR must take each character class too.
