@@ -198,10 +198,6 @@ func (w *watchMaps) inputHandler(relevant func(context.Context, client.Object) b
 			for _, request := range targets(ctx, obj) {
 				queue.Add(request) // the queue drops duplicates
 			}
-			if _, isNode := obj.(*corev1.Node); isNode {
-				// A deleted or relabelled node may be missing from targets.
-				queue.Add(reconcile.Request{NamespacedName: types.NamespacedName{Name: obj.GetName()}})
-			}
 		}
 	}
 	return handler.Funcs{
@@ -221,15 +217,21 @@ func (w *watchMaps) inputHandler(relevant func(context.Context, client.Object) b
 }
 
 // allNodes maps an input event to every node: see the package documentation.
-func (w *watchMaps) allNodes(ctx context.Context, _ client.Object) []reconcile.Request {
+// (Only the node controller's queue takes node names; the cluster
+// reconciler has one key.)
+func (w *watchMaps) allNodes(ctx context.Context, obj client.Object) []reconcile.Request {
 	var list corev1.NodeList
 	// Read-only use of the names: no need to copy every Node per event.
 	if err := w.reader.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
 		return nil
 	}
-	requests := make([]reconcile.Request, len(list.Items))
+	requests := make([]reconcile.Request, len(list.Items), len(list.Items)+1)
 	for i := range list.Items {
 		requests[i].Name = list.Items[i].Name
+	}
+	if _, isNode := obj.(*corev1.Node); isNode {
+		// A deleted node is no longer in the list.
+		requests = append(requests, reconcile.Request{NamespacedName: types.NamespacedName{Name: obj.GetName()}})
 	}
 	// And the nodes we have a configuration for: a node deleted while the
 	// input was invalid kept its configuration (fail static), and no other
