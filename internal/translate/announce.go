@@ -8,6 +8,8 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/frrgen/frrgen/internal/pooladdr"
 )
 
 // servicePlan is what is known about a service before looking at any node.
@@ -129,7 +131,7 @@ func (b *builder) planService(s *corev1.Service, sp *servicePlan) {
 	}
 	start = len(b.addrArena)
 	for _, ip := range sp.ips {
-		a, err := parseIP(ip)
+		a, err := pooladdr.ParseIP(ip)
 		if err != nil {
 			sp.reason = ReasonInvalidIP
 			return
