@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/frrgen/frrgen/internal/allocate"
 	"github.com/frrgen/frrgen/internal/pooladdr"
 )
 
@@ -95,11 +96,7 @@ func indexEndpoints(in []discoveryv1.EndpointSlice) map[types.NamespacedName]*en
 func handledServices(in []*corev1.Service, o Options) []*corev1.Service {
 	var out []*corev1.Service
 	for _, s := range in {
-		class := ""
-		if s.Spec.LoadBalancerClass != nil {
-			class = *s.Spec.LoadBalancerClass
-		}
-		if class == o.LoadBalancerClass && s.Spec.Type == corev1.ServiceTypeLoadBalancer {
+		if allocate.Handles(s, o.LoadBalancerClass) {
 			out = append(out, s)
 		}
 	}
