@@ -183,8 +183,10 @@ type runningManager struct {
 
 // startManager runs the real manager, as `frrgen controller` does, against
 // the test apiserver, with a write-counting client. syncPeriod, when not 0,
-// makes the informers resync that often.
-func startManager(options translate.Options, syncPeriod time.Duration) *runningManager {
+// makes the informers resync that often. With allocation, the allocation
+// controller runs too (`frrgen controller --allocate`); other specs set
+// their Services' addresses themselves.
+func startManager(options translate.Options, syncPeriod time.Duration, allocation ...bool) *runningManager {
 	writes := &writeCounter{}
 	cacheOptions := controllers.CacheOptions(options)
 	if syncPeriod > 0 {
@@ -205,6 +207,9 @@ func startManager(options translate.Options, syncPeriod time.Duration) *runningM
 	Expect(err).NotTo(HaveOccurred())
 	ctx, cancel := context.WithCancel(context.Background())
 	Expect(controllers.Setup(ctx, mgr, options)).To(Succeed())
+	if slices.Contains(allocation, true) {
+		Expect(controllers.SetupAllocation(mgr, options)).To(Succeed())
+	}
 	m := &runningManager{writes: writes, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer GinkgoRecover()

@@ -26,6 +26,7 @@ type controllerFlags struct {
 	leaderElect             bool
 	leaderElectionNamespace string
 	logLevel                string
+	allocate                bool
 }
 
 func newControllerCommand() *cobra.Command {
@@ -46,6 +47,7 @@ func newControllerCommand() *cobra.Command {
 	fl.BoolVar(&f.leaderElect, "leader-elect", true, "run the controllers only in the replica holding the leader Lease")
 	fl.StringVar(&f.leaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader Lease (default: the pod's namespace; required outside a cluster when --leader-elect is on)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info or error")
+	fl.BoolVar(&f.allocate, "allocate", true, "assign LoadBalancer Service addresses from the IPAddressPools, as MetalLB's controller does (turn off when MetalLB's controller runs)")
 	return cmd
 }
 
@@ -83,6 +85,11 @@ func runController(cmd *cobra.Command, f *controllerFlags) error {
 	ctx := ctrl.SetupSignalHandler()
 	if err := controllers.Setup(ctx, mgr, options); err != nil {
 		return fmt.Errorf("setting up the controllers: %w", err)
+	}
+	if f.allocate {
+		if err := controllers.SetupAllocation(mgr, options); err != nil {
+			return fmt.Errorf("setting up the allocation controller: %w", err)
+		}
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return err
