@@ -31,4 +31,10 @@
 //     server) could reach.
 //   - Errors carry a Reason: MetalLB says "no available IPs" both when no
 //     pool may serve the Service and when the pools that may are full.
+//   - (controllers' allocation reconciler) Services waiting for an address are
+//     retried whenever one is freed. MetalLB retries them only when a Service
+//     is deleted, loses all its addresses, changes its sharing key, or the
+//     pools change: an address a Service moves away from stays unused until
+//     then. TestAllocationAgreesWithMetalLB (internal/metallbbin) mirrors
+//     MetalLB's triggers when it runs this package as a model.
 package allocate
