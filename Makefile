@@ -73,7 +73,7 @@ demo: envtest-assets build ## Run frrgen on a local control plane with the seed 
 
 .PHONY: test
 test: envtest-assets $(BIN)/frr-k8s-controller $(BIN)/metallb-controller ## Run unit and envtest suites (builds envtest binaries, the frr-k8s daemon and MetalLB's controller first if missing).
-	go test ./... -count=1
+	go test ./... -count=1 -timeout 30m
 
 .PHONY: help
 help:
