@@ -7,11 +7,14 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -21,14 +24,16 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	metallbv1beta1 "github.com/frrgen/frrgen/api/v1beta1"
 	"github.com/frrgen/frrgen/internal/allocate"
 	"github.com/frrgen/frrgen/internal/translate"
 )
 
-// Allocation (standalone mode) writes Service statuses and reads Namespaces
-// for the pools' namespaceSelectors:
+// Allocation (standalone mode) writes Service statuses (and the pools'
+// counters, with the status patch above) and reads Namespaces for the pools'
+// namespaceSelectors:
 // +kubebuilder:rbac:groups="",resources=services/status,verbs=update
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 
@@ -42,8 +47,16 @@ const (
 )
 
 // poolsKey is the request for "the pools (or the namespaces they select)
-// changed"; "~" cannot start a Service name, so it never collides.
-var poolsKey = ctrl.Request{NamespacedName: types.NamespacedName{Name: "~pools"}}
+// changed", countersKey for "write the pools' counters"; "~" cannot start a
+// Service name, so they never collide.
+var (
+	poolsKey    = ctrl.Request{NamespacedName: types.NamespacedName{Name: "~pools"}}
+	countersKey = ctrl.Request{NamespacedName: types.NamespacedName{Name: "~counters"}}
+)
+
+// countersDelay coalesces the pools' counter writes: at most one per pool
+// per delay, however many Services change meanwhile.
+const countersDelay = time.Second
 
 // AllocationReconciler assigns LoadBalancer Service addresses with
 // internal/allocate and writes them to the Services' status. It runs one
@@ -59,20 +72,62 @@ type AllocationReconciler struct {
 	// waiting are the Services that got no address: a release or a pool
 	// change may make room for them.
 	waiting map[types.NamespacedName]bool
+	// countersDue asks for a counters write (countersKey, after
+	// countersDelay); a full channel means one is asked for already.
+	countersDue chan event.GenericEvent
 }
 
 // SetupAllocation registers the allocation controller with mgr.
 func SetupAllocation(mgr ctrl.Manager, options translate.Options) error {
-	r := &AllocationReconciler{Client: mgr.GetClient(), Options: options, Recorder: mgr.GetEventRecorder(AllocationControllerName)}
+	r := &AllocationReconciler{Client: mgr.GetClient(), Options: options, Recorder: mgr.GetEventRecorder(AllocationControllerName),
+		countersDue: make(chan event.GenericEvent, 1)}
 	toPools := handler.EnqueueRequestsFromMapFunc(func(context.Context, client.Object) []reconcile.Request {
 		return []reconcile.Request{poolsKey}
 	})
+	countersLater := handler.Funcs{GenericFunc: func(_ context.Context, _ event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		q.AddAfter(countersKey, countersDelay)
+	}}
 	return ctrl.NewControllerManagedBy(mgr).Named(AllocationControllerName).
 		WithOptions(controller.Options{MaxConcurrentReconciles: 1}).
 		Watches(&corev1.Service{}, &handler.EnqueueRequestForObject{}, builder.WithPredicates(wasOrIsLoadBalancer())).
 		Watches(&metallbv1beta1.IPAddressPool{}, toPools, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&corev1.Namespace{}, toPools, builder.WithPredicates(predicate.LabelChangedPredicate{})).
+		WatchesRawSource(source.Channel(r.countersDue, countersLater)).
 		Complete(r)
+}
+
+// scheduleCounters asks for a counters write soon.
+func (r *AllocationReconciler) scheduleCounters() {
+	select {
+	case r.countersDue <- event.GenericEvent{Object: &metallbv1beta1.IPAddressPool{}}:
+	default: // one is asked for already
+	}
+}
+
+// writeCounters patches the status counters of every pool whose counts
+// changed.
+func (r *AllocationReconciler) writeCounters(ctx context.Context) error {
+	var pools metallbv1beta1.IPAddressPoolList
+	if err := r.Client.List(ctx, &pools, client.InNamespace(r.Options.Namespace)); err != nil {
+		return fmt.Errorf("listing IPAddressPools: %w", err)
+	}
+	var errs []error
+	for i := range pools.Items {
+		pool := &pools.Items[i]
+		c := r.allocator.Counters(pool.Name)
+		updated := pool.DeepCopy()
+		st := &updated.Status
+		st.AssignedIPv4, st.AssignedIPv6, st.AvailableIPv4, st.AvailableIPv6 = &c.AssignedIPv4, &c.AssignedIPv6, &c.AvailableIPv4, &c.AvailableIPv6
+		if equality.Semantic.DeepEqual(pool.Status, updated.Status) {
+			continue
+		}
+		// A merge patch of the counters only: the Valid condition is the
+		// cluster controller's.
+		if err := r.Client.Status().Patch(ctx, updated, client.MergeFrom(pool)); err != nil && !apierrors.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("writing the counters of IPAddressPool %s: %w", pool.Name, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // wasOrIsLoadBalancer keeps the Service events that can change an
@@ -93,9 +148,14 @@ func wasOrIsLoadBalancer() predicate.Predicate {
 // Reconcile handles one Service, or every Service after a pool change.
 func (r *AllocationReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	if r.allocator == nil {
+		r.scheduleCounters()
 		return ctrl.Result{}, r.rebuild(ctx)
 	}
+	if req == countersKey {
+		return ctrl.Result{}, r.writeCounters(ctx)
+	}
 	if req == poolsKey {
+		r.scheduleCounters()
 		pools, err := r.readPools(ctx)
 		if err != nil {
 			return ctrl.Result{}, err
@@ -109,6 +169,7 @@ func (r *AllocationReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		delete(r.waiting, req.NamespacedName)
 		if _, had := r.allocator.Lookup(req.String()); had {
 			r.allocator.Release(req.String())
+			r.scheduleCounters()
 			return ctrl.Result{}, r.retryWaiting(ctx)
 		}
 		return ctrl.Result{}, nil
@@ -235,6 +296,9 @@ func (r *AllocationReconciler) sync(ctx context.Context, svc *corev1.Service) (f
 	got, assignErr := r.allocator.Assign(svc)
 	after, _ := r.allocator.Lookup(key.String())
 	freed = slices.ContainsFunc(before.IPs, func(ip netip.Addr) bool { return !slices.Contains(after.IPs, ip) })
+	if freed || !slices.Equal(before.IPs, after.IPs) {
+		r.scheduleCounters()
+	}
 	if assignErr != nil {
 		r.waiting[key] = true
 	} else {

@@ -56,15 +56,30 @@ var _ = Describe("Allocation", func() {
 			return out
 		}
 	}
-	serviceWrites := func(w *world) int {
+	writesOf := func(w *world, what string) int {
 		n := 0
 		for _, part := range strings.Split(w.mgr.writes.String(), ", ") {
 			var count int
-			if _, err := fmt.Sscanf(part, "status-update *v1.Service: %d", &count); err == nil {
+			if _, err := fmt.Sscanf(part, what+": %d", &count); err == nil {
 				n += count
 			}
 		}
 		return n
+	}
+	serviceWrites := func(w *world) int { return writesOf(w, "status-update *v1.Service") }
+	// counters reads a pool's status counts (-1 for an absent one).
+	counters := func(w *world, name string) func() [4]int64 {
+		return func() [4]int64 {
+			var p metallbv1beta1.IPAddressPool
+			Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: w.in, Name: name}, &p)).To(Succeed())
+			out := [4]int64{-1, -1, -1, -1}
+			for i, v := range []*int64{p.Status.AssignedIPv4, p.Status.AvailableIPv4, p.Status.AssignedIPv6, p.Status.AvailableIPv6} {
+				if v != nil {
+					out[i] = *v
+				}
+			}
+			return out
+		}
 	}
 
 	It("gives 200 Services created at once 200 distinct addresses of the pool, and keeps them across a restart", func() {
@@ -105,6 +120,12 @@ var _ = Describe("Allocation", func() {
 		fmt.Fprintf(GinkgoWriter, "200 Services: all allocated %v after the first create; %d status writes (%s)\n", elapsed.Round(time.Millisecond), writes, w.mgr.writes)
 		Expect(writes).To(BeNumerically("<=", 2*n), "status writes: conflicts are retried, but not one write per event")
 		Eventually(eventsFor(w.in, "Service", "svc-000", controllers.ReasonIPAllocated)).Should(ContainElement(ContainSubstring("from IPAddressPool first-pool")))
+		// Assigned and available IPv4 and IPv6, as MetalLB's pools show,
+		// written at most once a second however many Services change.
+		Eventually(counters(w, "first-pool")).Should(Equal([4]int64{200, 56, 0, 0}))
+		poolWrites := writesOf(w, "status-patch *v1beta1.IPAddressPool")
+		fmt.Fprintf(GinkgoWriter, "pool status patches (Valid condition and counters): %d\n", poolWrites)
+		Expect(poolWrites).To(BeNumerically("<=", 2+int(elapsed/time.Second)+2))
 
 		w.mgr.stop()
 		w.mgr = startManager(w.options, 0, true)
@@ -128,6 +149,7 @@ var _ = Describe("Allocation", func() {
 		Expect(k8s.Create(ctx, wanted)).To(Succeed())
 		Eventually(eventsFor(w.in, "Service", "wanted", controllers.ReasonAllocationFailed)).Should(ContainElement(ContainSubstring("RequestedIPNotInPool")))
 
+		Eventually(counters(w, "tiny")).Should(Equal([4]int64{1, 0, 0, 0}))
 		Expect(k8s.Delete(ctx, first)).To(Succeed())
 		Eventually(ingress(w)).Should(Equal(map[string][]string{"second": {"192.0.2.7"}}))
 		Eventually(eventsFor(w.in, "Service", "second", controllers.ReasonIPAllocated)).ShouldNot(BeEmpty())
