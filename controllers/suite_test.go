@@ -183,14 +183,16 @@ type runningManager struct {
 
 // startManager runs the real manager, as `frrgen controller` does, against
 // the test apiserver, with a write-counting client. syncPeriod, when not 0,
-// makes the informers resync that often.
-func startManager(options translate.Options, syncPeriod time.Duration, maxObjectBytes int) *runningManager {
-	return startManagerAs(env.Config, options, syncPeriod, maxObjectBytes)
+// makes the informers resync that often. With allocation, the allocation
+// controller runs too (`frrgen controller --allocate`); other specs set
+// their Services' addresses themselves.
+func startManager(options translate.Options, syncPeriod time.Duration, maxObjectBytes int, allocation ...bool) *runningManager {
+	return startManagerAs(env.Config, options, syncPeriod, maxObjectBytes, allocation...)
 }
 
 // startManagerAs is startManager connecting with cfg (e.g. impersonating
 // frrgen's ServiceAccount).
-func startManagerAs(cfg *rest.Config, options translate.Options, syncPeriod time.Duration, maxObjectBytes int) *runningManager {
+func startManagerAs(cfg *rest.Config, options translate.Options, syncPeriod time.Duration, maxObjectBytes int, allocation ...bool) *runningManager {
 	writes := &writeCounter{}
 	cacheOptions := controllers.CacheOptions(options)
 	if syncPeriod > 0 {
@@ -211,6 +213,9 @@ func startManagerAs(cfg *rest.Config, options translate.Options, syncPeriod time
 	Expect(err).NotTo(HaveOccurred())
 	ctx, cancel := context.WithCancel(context.Background())
 	Expect(controllers.Setup(ctx, mgr, controllers.Config{Translate: options, OwnershipKeyNamespace: options.Namespace, NodeWorkers: 4, MaxObjectBytes: maxObjectBytes})).To(Succeed())
+	if slices.Contains(allocation, true) {
+		Expect(controllers.SetupAllocation(mgr, options)).To(Succeed())
+	}
 	m := &runningManager{writes: writes, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer GinkgoRecover()

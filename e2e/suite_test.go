@@ -262,6 +262,8 @@ func frrgenExtraFlags() []string {
 		{"leader-elect", "false"},
 		{"metrics-bind-address", "0"},
 		{"health-probe-bind-address", "0"},
+		// The specs set their Services' addresses themselves.
+		{"allocate", "false"},
 	} {
 		if strings.Contains(help, "--"+f.name) || strings.Contains(help, "-"+f.name+" ") {
 			flags = append(flags, "--"+f.name+"="+f.value)

@@ -78,8 +78,28 @@ type IPAddressPool struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
-	Spec   IPAddressPoolSpec `json:"spec"`
-	Status ObjectStatus      `json:"status,omitempty"`
+	Spec   IPAddressPoolSpec   `json:"spec"`
+	Status IPAddressPoolStatus `json:"status,omitempty"`
+}
+
+// IPAddressPoolStatus is the Valid condition and, when frrgen allocates
+// (standalone mode), the address counts MetalLB's pools show.
+type IPAddressPoolStatus struct {
+	ObjectStatus `json:",inline"`
+
+	// AssignedIPv4 is the number of IPv4 addresses assigned to Services (a
+	// shared address counts once).
+	// +optional
+	AssignedIPv4 *int64 `json:"assignedIPv4,omitempty"`
+	// AssignedIPv6 is the number of IPv6 addresses assigned to Services.
+	// +optional
+	AssignedIPv6 *int64 `json:"assignedIPv6,omitempty"`
+	// AvailableIPv4 is the number of IPv4 addresses still free.
+	// +optional
+	AvailableIPv4 *int64 `json:"availableIPv4,omitempty"`
+	// AvailableIPv6 is the number of IPv6 addresses still free.
+	// +optional
+	AvailableIPv6 *int64 `json:"availableIPv6,omitempty"`
 }
 
 // +kubebuilder:object:root=true

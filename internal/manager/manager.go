@@ -43,7 +43,9 @@ type Settings struct {
 	// NodeWorkers is how many nodes are reconciled at once.
 	NodeWorkers int
 	// MaxObjectBytes: a node's configuration larger than this is split.
-	MaxObjectBytes          int
+	MaxObjectBytes int
+	// Allocate runs the IP allocation controller (standalone mode).
+	Allocate                bool
 	LeaderElectionNamespace string
 	// AllowDuplicateControllerNames lets one process run several managers
 	// one after another (tests).
@@ -79,6 +81,11 @@ func Run(ctx context.Context, restConfig *rest.Config, s Settings) error {
 	setup := controllers.Config{Translate: s.Translation, OwnershipKeyNamespace: cmp.Or(s.OwnershipKeyNamespace, s.Translation.Namespace), NodeWorkers: s.NodeWorkers, MaxObjectBytes: s.MaxObjectBytes}
 	if err := controllers.Setup(ctx, mgr, setup); err != nil {
 		return fmt.Errorf("setting up the controllers: %w", err)
+	}
+	if s.Allocate {
+		if err := controllers.SetupAllocation(mgr, s.Translation); err != nil {
+			return fmt.Errorf("setting up the allocation controller: %w", err)
+		}
 	}
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return err

@@ -270,4 +270,3 @@ func TestSpecsEqualAppliesAPIDefaults(t *testing.T) {
 		t.Error("SpecsEqual must not modify its arguments")
 	}
 }
-

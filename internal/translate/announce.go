@@ -8,6 +8,9 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/frrgen/frrgen/internal/allocate"
+	"github.com/frrgen/frrgen/internal/pooladdr"
 )
 
 // servicePlan is what is known about a service before looking at any node.
@@ -93,11 +96,7 @@ func indexEndpoints(in []discoveryv1.EndpointSlice) map[types.NamespacedName]*en
 func handledServices(in []*corev1.Service, o Options) []*corev1.Service {
 	var out []*corev1.Service
 	for _, s := range in {
-		class := ""
-		if s.Spec.LoadBalancerClass != nil {
-			class = *s.Spec.LoadBalancerClass
-		}
-		if class == o.LoadBalancerClass && s.Spec.Type == corev1.ServiceTypeLoadBalancer {
+		if allocate.Handles(s, o.LoadBalancerClass) {
 			out = append(out, s)
 		}
 	}
@@ -129,7 +128,7 @@ func (b *builder) planService(s *corev1.Service, sp *servicePlan) {
 	}
 	start = len(b.addrArena)
 	for _, ip := range sp.ips {
-		a, err := parseIP(ip)
+		a, err := pooladdr.ParseIP(ip)
 		if err != nil {
 			sp.reason = ReasonInvalidIP
 			return

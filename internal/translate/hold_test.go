@@ -210,7 +210,9 @@ func corev1Node(name string) corev1.Node {
 	return corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"kubernetes.io/hostname": name}}}
 }
 
-func corev1SecretRef(name string) metallbv1beta2.SecretReference { return metallbv1beta2.SecretReference{Name: name} }
+func corev1SecretRef(name string) metallbv1beta2.SecretReference {
+	return metallbv1beta2.SecretReference{Name: name}
+}
 
 func lbService(name, ip string) corev1.Service {
 	return corev1.Service{

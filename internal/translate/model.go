@@ -18,6 +18,8 @@ import (
 
 	metallbv1beta1 "github.com/frrgen/frrgen/api/v1beta1"
 	metallbv1beta2 "github.com/frrgen/frrgen/api/v1beta2"
+
+	"github.com/frrgen/frrgen/internal/pooladdr"
 )
 
 // The parsed, validated form of the input objects. Everything below is
@@ -279,7 +281,7 @@ func parsePools(d *diagnostics, in []*metallbv1beta1.IPAddressPool) []*pool {
 		checkListLength(d, p.ref, "spec.addresses", len(obj.Spec.Addresses), maxPoolAddresses)
 		for i, a := range obj.Spec.Addresses {
 			field := fmt.Sprintf("spec.addresses[%d]", i)
-			cidrs, err := parseAddressEntry(string(a))
+			cidrs, err := pooladdr.ParseAddressEntry(string(a))
 			if err != nil {
 				d.problem(p.ref, field, string(a), "invalid address %q: %v", a, err)
 				continue
@@ -539,7 +541,7 @@ func parsePeers(d *diagnostics, o Options, in []*metallbv1beta2.BGPPeer, bfd map
 		case s.Address == "" && s.Interface == "":
 			bad("spec.peerAddress", "", "neither peerAddress nor interface is set; set exactly one")
 		case s.Address != "":
-			addr, err := parseIP(s.Address)
+			addr, err := pooladdr.ParseIP(s.Address)
 			if err != nil {
 				bad("spec.peerAddress", s.Address, "invalid peerAddress %q: must be an IPv4 or IPv6 address", s.Address)
 				break
@@ -565,7 +567,7 @@ func parsePeers(d *diagnostics, o Options, in []*metallbv1beta2.BGPPeer, bfd map
 		nb.DisableMP = s.DisableMP
 
 		if s.SrcAddress != "" {
-			src, err := parseIP(s.SrcAddress)
+			src, err := pooladdr.ParseIP(s.SrcAddress)
 			var why string
 			if err == nil {
 				why = unicastProblem(src, false)
@@ -601,7 +603,7 @@ func parsePeers(d *diagnostics, o Options, in []*metallbv1beta2.BGPPeer, bfd map
 		}
 
 		if s.RouterID != "" {
-			id, err := parseIP(s.RouterID)
+			id, err := pooladdr.ParseIP(s.RouterID)
 			switch {
 			case err != nil || !id.Is4():
 				bad("spec.routerID", s.RouterID, "invalid routerID %q: must be an IPv4 address", s.RouterID)

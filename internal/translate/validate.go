@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+
+	"github.com/frrgen/frrgen/internal/pooladdr"
 )
 
 // poolRange is one CIDR of a pool, used to find the pool of a service IP and
@@ -25,7 +27,7 @@ func checkPoolOverlaps(d *diagnostics, pools []*pool) []poolRange {
 		for i := range p.entries {
 			e := &p.entries[i]
 			for _, c := range e.cidrs {
-				ranges = append(ranges, poolRange{first: c.Addr(), last: lastAddr(c), cidr: c, pool: p, entry: e})
+				ranges = append(ranges, poolRange{first: c.Addr(), last: pooladdr.LastAddr(c), cidr: c, pool: p, entry: e})
 			}
 		}
 	}
