@@ -91,6 +91,9 @@ func Start() (*Env, error) {
 		ControlPlaneStartTimeout: startTimeout,
 		ControlPlaneStopTimeout:  stopTimeout,
 	}
+	// envtest's default Service range, a /24, runs out after 254 Services:
+	// the suites and the load driver create thousands.
+	te.ControlPlane.GetAPIServer().Configure().Set("service-cluster-ip-range", "10.0.0.0/16")
 	cfg, err := te.Start()
 	if err != nil {
 		_ = te.Stop()
