@@ -2,10 +2,16 @@ package manifest
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/frrgen/frrgen/internal/metallbcrds"
 )
 
 func TestReadKindsListsAndSecrets(t *testing.T) {
@@ -156,5 +162,38 @@ func TestReadV1beta1BGPPeerAsMetalLBConverts(t *testing.T) {
 				t.Errorf("notes %q", notes)
 			}
 		})
+	}
+}
+
+// TestReadsOrSkipsEveryKindMetalLBServes feeds one object of every kind and
+// version MetalLB v0.15.2's CRDs serve: each is read or skipped, none is an
+// error, so a backup of MetalLB's objects always loads.
+func TestReadsOrSkipsEveryKindMetalLBServes(t *testing.T) {
+	dir, err := metallbcrds.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no CRDs in %s: %v", dir, err)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var crd apiextensionsv1.CustomResourceDefinition
+		if err := yaml.Unmarshal(data, &crd); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, v := range crd.Spec.Versions {
+			if !v.Served {
+				continue
+			}
+			doc := fmt.Sprintf("apiVersion: %s/%s\nkind: %s\nmetadata: {name: x}\nstatus: {}\n", crd.Spec.Group, v.Name, crd.Spec.Names.Kind)
+			if err := (&Objects{}).Read(crd.Name, strings.NewReader(doc)); err != nil {
+				t.Errorf("%s %s: %v", crd.Name, v.Name, err)
+			}
+		}
 	}
 }
