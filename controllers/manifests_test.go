@@ -142,7 +142,7 @@ var _ = Describe("Uninstall", func() {
 		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(pool), &metallbv1beta1.IPAddressPool{})).To(Succeed())
 	})
 
-	It("kubectl delete -k config/crd removes exactly the five metallb.io CRDs (standalone mode only)", func() {
+	It("kubectl delete -k config/crd removes exactly the eight metallb.io CRDs (standalone mode only)", func() {
 		objects := buildOverlay("crd")
 		for _, u := range objects {
 			Expect(k8s.Apply(ctx, client.ApplyConfigurationFromUnstructured(u.DeepCopy()),
@@ -154,6 +154,9 @@ var _ = Describe("Uninstall", func() {
 			"CustomResourceDefinition communities.metallb.io",
 			"CustomResourceDefinition bfdprofiles.metallb.io",
 			"CustomResourceDefinition ipaddresspools.metallb.io",
+			"CustomResourceDefinition l2advertisements.metallb.io",
+			"CustomResourceDefinition servicel2statuses.metallb.io",
+			"CustomResourceDefinition servicebgpstatuses.metallb.io",
 		))
 	})
 })

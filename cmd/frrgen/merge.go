@@ -79,7 +79,7 @@ func runMerge(f *mergeFlags, stdout, stderr io.Writer) error {
 	if err != nil {
 		return &exitError{code: 1, err: fmt.Errorf("--node-labels: %w", err)}
 	}
-	objs, err := manifest.Load(f.files...)
+	objs, err := loadInput(f.files, stderr)
 	if err != nil {
 		return &exitError{code: 1, err: err}
 	}

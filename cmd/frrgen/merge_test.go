@@ -120,6 +120,13 @@ func TestMergeCommand(t *testing.T) {
 			wantConfigs: []string{"frr-k8s-system/frrgen-node1", "frr-k8s-system/with-recv"},
 		},
 		{
+			name:        "an frr-k8s backup's FRRNodeState is skipped with a note",
+			files:       map[string]string{"ours.yaml": mergeOurs, "state.yaml": "apiVersion: frrk8s.metallb.io/v1beta1\nkind: FRRNodeState\nmetadata: {name: node1}\nstatus: {runningConfig: x}\n"},
+			args:        []string{"--node", "node1"},
+			wantConfigs: []string{"frr-k8s-system/frrgen-node1"},
+			wantStderr:  "note: skipped 1 frrk8s.metallb.io/v1beta1 FRRNodeState document(s): status written by frr-k8s",
+		},
+		{
 			name:        "without the Node only the hostname label is known",
 			files:       map[string]string{"ours.yaml": mergeOurs, "user.yaml": mergeUser("with-recv")},
 			args:        []string{"--node", "node1"},

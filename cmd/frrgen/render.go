@@ -69,7 +69,7 @@ func runRender(f *renderFlags, stdout, stderr io.Writer) error {
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	objs, err := manifest.Load(f.files...)
+	objs, err := loadInput(f.files, stderr)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
@@ -135,6 +135,19 @@ func selectNode(configs []frrv1beta1.FRRConfiguration, node string, objs *manife
 		return nil, &exitError{code: 1, err: fmt.Errorf("node %q is not in the input", node)}
 	}
 	return nil, &exitError{code: 1, err: fmt.Errorf("node %q is not a speaker node (it does not match --speaker-node-selector), so it gets no FRRConfiguration", node)}
+}
+
+// loadInput reads the input files, as render and merge take them, and prints
+// the loader's notes (skipped kinds, converted peers) on stderr.
+func loadInput(files []string, stderr io.Writer) (*manifest.Objects, error) {
+	objs, err := manifest.Load(files...)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range objs.Notes() {
+		fmt.Fprintln(stderr, "note:", n)
+	}
+	return objs, nil
 }
 
 func printDiagnostics(w io.Writer, r translate.Result) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -191,5 +192,48 @@ func TestRenderUnknownKind(t *testing.T) {
 	_, stderr, code := render(t, "-f", f)
 	if code != 2 || !strings.Contains(stderr, f+": document 1: unsupported kind apps/v1 Deployment") {
 		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestRenderMetalLBBackup renders a backup as kubectl writes it from a
+// MetalLB installation: v1beta1 BGPPeers, MetalLB's status on the pool, kinds
+// frrgen does not read. It exits 0, with one note per skipped kind.
+func TestRenderMetalLBBackup(t *testing.T) {
+	out, stderr, code := render(t, "-f", filepath.Join("testdata", "metallb-backup.yaml"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, note := range []string{
+		"note: skipped 1 metallb.io/v1beta1 L2Advertisement document(s)",
+		"note: skipped 1 metallb.io/v1beta1 ServiceBGPStatus document(s)",
+		"note: skipped 1 metallb.io/v1beta1 ServiceL2Status document(s)",
+		"note: skipped 1 v1 Endpoints document(s)",
+		"note: read 2 metallb.io/v1beta1 BGPPeer document(s) as MetalLB converts them",
+	} {
+		if strings.Count(stderr, note) != 1 {
+			t.Errorf("stderr does not hold %q once:\n%s", note, stderr)
+		}
+	}
+	if strings.Contains(stderr, "error:") || strings.Contains(stderr, "warning:") {
+		t.Errorf("stderr has diagnostics:\n%s", stderr)
+	}
+	neighbors := map[string]string{}
+	for _, doc := range strings.Split(out, "\n---\n") {
+		var cfg frrv1beta1.FRRConfiguration
+		if err := yaml.UnmarshalStrict([]byte(doc), &cfg); err != nil {
+			t.Fatalf("output is not FRRConfigurations: %v\n%s", err, out)
+		}
+		for _, r := range cfg.Spec.BGP.Routers {
+			for _, n := range r.Neighbors {
+				neighbors[cfg.Name] += fmt.Sprintf("%s AS%d hold %v keepalive %v %s;", n.Address, n.ASN, n.HoldTime.Duration, n.KeepaliveTime.Duration, strings.Join(n.ToAdvertise.Allowed.Prefixes, ","))
+			}
+		}
+	}
+	want := map[string]string{
+		"frrgen-worker-1": "172.30.0.1 AS64501 hold 1m30s keepalive 30s 198.51.100.10/32;",
+		"frrgen-worker-2": "172.30.0.2 AS64502 hold 0s keepalive 0s 198.51.100.10/32;",
+	}
+	if fmt.Sprint(neighbors) != fmt.Sprint(want) {
+		t.Errorf("neighbors per configuration:\n %v\nwant\n %v", neighbors, want)
 	}
 }

@@ -1,7 +1,9 @@
 // Package manifest reads Kubernetes objects from YAML files, as kubectl
 // apply would take them, into typed objects: the metallb.io kinds frrgen
 // reads, core Nodes, Services, Secrets and Namespaces, EndpointSlices and
-// frr-k8s FRRConfigurations.
+// frr-k8s FRRConfigurations. It also reads a MetalLB backup: the kinds such a
+// backup holds that frrgen does not use are skipped and counted, and
+// metallb.io/v1beta1 BGPPeers are converted to v1beta2 as MetalLB does.
 package manifest
 
 import (
@@ -11,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,6 +23,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
@@ -27,6 +31,20 @@ import (
 	metallbv1beta2 "github.com/frrgen/frrgen/api/v1beta2"
 	"github.com/frrgen/frrgen/internal/translate"
 )
+
+// skippedKinds are the kinds a MetalLB or frr-k8s installation's backup
+// holds that frrgen does not read, in any version, with the reason the note
+// gives. Anything else frrgen does not read is an error: a typo in a kind must
+// not silently drop an input.
+var skippedKinds = map[schema.GroupKind]string{
+	{Group: metallbv1beta1.GroupVersion.Group, Kind: "L2Advertisement"}:    "frrgen announces over BGP only",
+	{Group: metallbv1beta1.GroupVersion.Group, Kind: "ServiceL2Status"}:    "status written by MetalLB's speakers",
+	{Group: metallbv1beta1.GroupVersion.Group, Kind: "ServiceBGPStatus"}:   "status written by MetalLB's speakers",
+	{Group: metallbv1beta1.GroupVersion.Group, Kind: "ConfigurationState"}: "status written by MetalLB",
+	{Group: frrv1beta1.GroupVersion.Group, Kind: "FRRNodeState"}:           "status written by frr-k8s",
+	{Group: frrv1beta1.GroupVersion.Group, Kind: "BGPSessionState"}:        "status written by frr-k8s",
+	{Group: corev1.GroupName, Kind: "Endpoints"}:                           "frrgen reads EndpointSlices",
+}
 
 // Objects holds everything read, in file order.
 type Objects struct {
@@ -41,6 +59,27 @@ type Objects struct {
 	Secrets           []corev1.Secret
 	Namespaces        []corev1.Namespace
 	FRRConfigurations []frrv1beta1.FRRConfiguration
+
+	// Skipped counts the documents of skippedKinds, by "apiVersion kind".
+	Skipped map[string]int
+	// ConvertedPeers counts the metallb.io/v1beta1 BGPPeers read into Peers.
+	ConvertedPeers int
+}
+
+// Notes says what was read differently from what the files say: one line per
+// skipped kind, and one for the converted v1beta1 BGPPeers. They are not
+// errors; render and merge print them on stderr.
+func (o *Objects) Notes() []string {
+	var notes []string
+	for _, key := range slices.Sorted(maps.Keys(o.Skipped)) {
+		apiVersion, kind, _ := strings.Cut(key, " ")
+		gk := schema.FromAPIVersionAndKind(apiVersion, kind).GroupKind()
+		notes = append(notes, fmt.Sprintf("skipped %d %s document(s): %s", o.Skipped[key], key, skippedKinds[gk]))
+	}
+	if o.ConvertedPeers > 0 {
+		notes = append(notes, fmt.Sprintf("read %d metallb.io/v1beta1 BGPPeer document(s) as MetalLB converts them to v1beta2: an unset holdTime or keepaliveTime becomes 0s, which turns the BGP hold timer and keepalives off", o.ConvertedPeers))
+	}
+	return notes
 }
 
 // Snapshot returns the objects translate.Build reads.
@@ -203,7 +242,31 @@ func (o *Objects) decode(doc []byte) error {
 		}
 		return nil
 	}
-	switch tm.GroupVersionKind().String() {
+	gvk := tm.GroupVersionKind()
+	if _, skip := skippedKinds[gvk.GroupKind()]; skip {
+		if o.Skipped == nil {
+			o.Skipped = map[string]int{}
+		}
+		o.Skipped[tm.APIVersion+" "+tm.Kind]++
+		return nil
+	}
+	if gvk.Group == metallbv1beta1.GroupVersion.Group {
+		// A backup holds the status MetalLB wrote, in MetalLB's schema; frrgen
+		// reads no metallb.io status, so it is dropped before strict decoding.
+		var err error
+		if doc, err = withoutStatus(doc); err != nil {
+			return err
+		}
+	}
+	switch gvk.String() {
+	case metallbv1beta1.GroupVersion.WithKind("BGPPeer").String():
+		var old []metallbv1beta1.BGPPeer
+		if err := decodeInto(doc, &old); err != nil {
+			return err
+		}
+		o.Peers = append(o.Peers, metallbv1beta2.FromV1beta1(&old[0]))
+		o.ConvertedPeers++
+		return nil
 	case metallbv1beta1.GroupVersion.WithKind("IPAddressPool").String():
 		return decodeInto(doc, &o.Pools)
 	case metallbv1beta2.GroupVersion.WithKind("BGPPeer").String():
@@ -234,7 +297,20 @@ func (o *Objects) decode(doc []byte) error {
 	if tm.APIVersion == "" || tm.Kind == "" {
 		return fmt.Errorf("apiVersion and kind must be set")
 	}
-	return fmt.Errorf("unsupported kind %s %s; frrgen reads metallb.io IPAddressPool, BGPAdvertisement, Community, BFDProfile (v1beta1) and BGPPeer (v1beta2), v1 Node, Service, Secret, Namespace, discovery.k8s.io/v1 EndpointSlice and frrk8s.metallb.io/v1beta1 FRRConfiguration", tm.APIVersion, tm.Kind)
+	return fmt.Errorf("unsupported kind %s %s; frrgen reads metallb.io IPAddressPool, BGPAdvertisement, Community, BFDProfile (v1beta1) and BGPPeer (v1beta1, v1beta2), v1 Node, Service, Secret, Namespace, discovery.k8s.io/v1 EndpointSlice and frrk8s.metallb.io/v1beta1 FRRConfiguration", tm.APIVersion, tm.Kind)
+}
+
+// withoutStatus returns doc without its top-level status.
+func withoutStatus(doc []byte) ([]byte, error) {
+	var obj map[string]any
+	if err := yaml.Unmarshal(doc, &obj); err != nil {
+		return nil, err
+	}
+	if _, ok := obj["status"]; !ok {
+		return doc, nil
+	}
+	delete(obj, "status")
+	return yaml.Marshal(obj)
 }
 
 // decodeInto decodes strictly, so that a misspelt field is an error rather
