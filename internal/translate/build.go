@@ -100,7 +100,7 @@ func Build(s Snapshot, o Options) Result {
 	configs = slices.DeleteFunc(configs, func(c frrv1beta1.FRRConfiguration) bool { return b.isHeld(c.Annotations[AnnotationNode]) })
 	for i := range announcements {
 		b.forgetHeldNodes(&announcements[i])
-		summariseReasons(&announcements[i])
+		summariseReasons(&announcements[i], &plans[i])
 	}
 
 	r := Result{Configs: configs, Valid: b.diag.valid(), Held: b.heldNodes(), Objects: b.diag.sorted(), Services: announcements}
@@ -560,14 +560,24 @@ func setNotAnnounced(a *ServiceAnnouncement, node string, r Reason) {
 	a.NotAnnounced[node] = r
 }
 
-// summariseReasons sets Reason when no node announces the service and every
-// node gives the same reason.
-func summariseReasons(a *ServiceAnnouncement) {
+// summariseReasons sets Reason when no node announces the service and the
+// nodes that matter agree on why. For externalTrafficPolicy: Local those
+// are the nodes with a local endpoint, when some speaker node has one: the
+// others can only say noLocalEndpoints, which hides the real cause (say,
+// noPeers on the one node with the endpoint). Otherwise it is every node.
+func summariseReasons(a *ServiceAnnouncement, sp *servicePlan) {
 	if a.Reason != "" || len(a.Nodes) > 0 || len(a.NotAnnounced) == 0 {
 		return
 	}
+	decisive := func(string) bool { return true }
+	if sp.local && slices.ContainsFunc(sp.eps.nodeList(), func(n string) bool { return a.NotAnnounced[n] != "" }) {
+		decisive = sp.eps.onNode
+	}
 	var common Reason
-	for _, r := range a.NotAnnounced {
+	for node, r := range a.NotAnnounced {
+		if !decisive(node) {
+			continue
+		}
 		if common != "" && r != common {
 			return
 		}
