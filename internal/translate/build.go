@@ -75,6 +75,13 @@ type builder struct {
 // Build computes the desired FRRConfiguration of every speaker node and the
 // verdict on every input object. See types.go for the contract.
 func Build(s Snapshot, o Options) Result {
+	_, _, r := build(s, o)
+	return r
+}
+
+// build is Build, also returning the parsed model and the service plans
+// that Explain reads to tell how the result came about.
+func build(s Snapshot, o Options) (*builder, []servicePlan, Result) {
 	b := &builder{opts: o, diag: newDiagnostics(), holds: map[ObjectRef][]string{}, heldBy: map[string][]ObjectRef{}}
 	b.parse(s)
 	b.excludeInvalid()
@@ -137,7 +144,7 @@ func Build(s Snapshot, o Options) Result {
 	}
 	slices.SortFunc(r.PasswordSecrets, func(a, b SecretMirror) int { return cmp.Compare(a.Name, b.Name) })
 	r.Advertisements = b.summariseAdvertisements(plans)
-	return r
+	return b, plans, r
 }
 
 // parse validates every object on its own and then across objects.
