@@ -117,14 +117,14 @@ func build(s Snapshot, o Options) (*builder, []servicePlan, Result) {
 		}
 	}
 	peerNodes := map[string][]string{}
-	peerHeld := map[string]bool{}
+	peerHeld := map[string][]string{}
 	for _, n := range b.nodes {
 		if !n.speaker {
 			continue
 		}
 		for _, p := range n.allPeers {
 			if b.isHeld(n.name) {
-				peerHeld[p.ref.Name] = true
+				peerHeld[p.ref.Name] = append(peerHeld[p.ref.Name], n.name)
 			} else if !p.invalid {
 				peerNodes[p.ref.Name] = append(peerNodes[p.ref.Name], n.name)
 			}
@@ -132,10 +132,10 @@ func build(s Snapshot, o Options) (*builder, []servicePlan, Result) {
 	}
 	mirrors := map[string]SecretMirror{}
 	for _, p := range b.peers {
-		r.Peers = append(r.Peers, PeerSummary{Name: p.ref.Name, Nodes: peerNodes[p.ref.Name]})
+		r.Peers = append(r.Peers, PeerSummary{Name: p.ref.Name, Nodes: peerNodes[p.ref.Name], HeldNodes: peerHeld[p.ref.Name]})
 		// A held node's last good configuration may reference the mirror:
 		// it stays wanted while the peer selects such a node.
-		if p.mirroredSecret.Name != "" && (len(peerNodes[p.ref.Name]) > 0 || peerHeld[p.ref.Name]) {
+		if p.mirroredSecret.Name != "" && (len(peerNodes[p.ref.Name]) > 0 || len(peerHeld[p.ref.Name]) > 0) {
 			mirrors[p.mirroredSecret.Name] = p.mirroredSecret
 		}
 	}
