@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 
-	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -282,14 +281,13 @@ func (r *ClusterReconciler) updateStatuses(ctx context.Context, translation *Tra
 // their last good configuration while held, in conflict or after a failed
 // write.
 func (r *ClusterReconciler) storedNodes(ctx context.Context) (map[string]bool, error) {
-	var ours frrv1beta1.FRRConfigurationList
-	if err := r.Client.List(ctx, &ours, client.InNamespace(r.Options.FRRK8sNamespace),
-		client.MatchingLabels{translate.LabelManagedBy: translate.ManagedByValue}); err != nil {
-		return nil, fmt.Errorf("listing our FRRConfigurations: %w", err)
+	ours, err := ReadStoredConfigs(ctx, r.Client, r.Options)
+	if err != nil {
+		return nil, err
 	}
 	nodes := map[string]bool{}
-	for i := range ours.Items {
-		if node := ours.Items[i].Annotations[translate.AnnotationNode]; node != "" && r.owner.ownsConfig(&ours.Items[i]) {
+	for i := range ours {
+		if node := ours[i].Annotations[translate.AnnotationNode]; node != "" && r.owner.ownsConfig(&ours[i]) {
 			nodes[node] = true
 		}
 	}

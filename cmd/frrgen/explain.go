@@ -8,13 +8,9 @@ import (
 
 	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
 	"github.com/spf13/cobra"
-	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	metallbv1beta1 "github.com/frrgen/frrgen/api/v1beta1"
-	metallbv1beta2 "github.com/frrgen/frrgen/api/v1beta2"
 	"github.com/frrgen/frrgen/controllers"
 	"github.com/frrgen/frrgen/internal/manifest"
 	"github.com/frrgen/frrgen/internal/translate"
@@ -124,49 +120,25 @@ func serviceKey(arg string) (types.NamespacedName, error) {
 	return types.NamespacedName{Namespace: ns, Name: name}, nil
 }
 
-// readCluster lists what the controller reads, and frrgen's stored
-// FRRConfigurations, with a client of the cluster of kubeconfig.
+// readCluster reads, with a client of the cluster of kubeconfig, what the
+// controller reads and frrgen's stored FRRConfigurations. A stored object is
+// taken as ours by its label: the ownership proof needs the controller's key.
 func readCluster(ctx context.Context, kubeconfig string, o translate.Options) (translate.Snapshot, []frrv1beta1.FRRConfiguration, error) {
-	var s translate.Snapshot
 	config, err := restConfig(kubeconfig)
 	if err != nil {
-		return s, nil, err
+		return translate.Snapshot{}, nil, err
 	}
 	c, err := client.New(config, client.Options{Scheme: controllers.Scheme()})
 	if err != nil {
-		return s, nil, err
+		return translate.Snapshot{}, nil, err
 	}
-	var (
-		pools    metallbv1beta1.IPAddressPoolList
-		peers    metallbv1beta2.BGPPeerList
-		ads      metallbv1beta1.BGPAdvertisementList
-		comms    metallbv1beta1.CommunityList
-		bfd      metallbv1beta1.BFDProfileList
-		secrets  corev1.SecretList
-		nodes    corev1.NodeList
-		services corev1.ServiceList
-		slices   discoveryv1.EndpointSliceList
-		configs  frrv1beta1.FRRConfigurationList
-	)
-	inputs := client.InNamespace(o.Namespace)
-	lists := []struct {
-		list client.ObjectList
-		opts []client.ListOption
-	}{
-		{&pools, []client.ListOption{inputs}}, {&peers, []client.ListOption{inputs}}, {&ads, []client.ListOption{inputs}},
-		{&comms, []client.ListOption{inputs}}, {&bfd, []client.ListOption{inputs}}, {&secrets, []client.ListOption{inputs}},
-		{&nodes, nil}, {&services, nil}, {&slices, nil},
-		{&configs, []client.ListOption{client.InNamespace(o.FRRK8sNamespace), client.MatchingLabels{translate.LabelManagedBy: translate.ManagedByValue}}},
+	snapshot, err := controllers.ReadSnapshot(ctx, c, o)
+	if err != nil {
+		return translate.Snapshot{}, nil, fmt.Errorf("reading the cluster: %w", err)
 	}
-	for _, l := range lists {
-		if err := c.List(ctx, l.list, l.opts...); err != nil {
-			return s, nil, fmt.Errorf("reading the cluster: %w", err)
-		}
+	stored, err := controllers.ReadStoredConfigs(ctx, c, o)
+	if err != nil {
+		return translate.Snapshot{}, nil, fmt.Errorf("reading the cluster: %w", err)
 	}
-	s = translate.Snapshot{
-		Pools: pools.Items, Peers: peers.Items, Advertisements: ads.Items, Communities: comms.Items,
-		BFDProfiles: bfd.Items, Nodes: nodes.Items, Services: services.Items, EndpointSlices: slices.Items,
-		Secrets: secrets.Items,
-	}
-	return s, configs.Items, nil
+	return snapshot, stored, nil
 }
