@@ -50,7 +50,7 @@ spec:
 		Expect(stored).To(HaveLen(2))
 
 		badRef := translate.ObjectRef{Kind: translate.KindBGPAdvertisement, Namespace: w.in, Name: "bad"}
-		late, err := translate.ExplainService(snapshot, w.options, types.NamespacedName{Namespace: w.in, Name: "late"}, stored)
+		late, err := translate.ExplainService(snapshot, w.options, types.NamespacedName{Namespace: w.in, Name: "late"}, translate.Written{Stored: stored})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(late.Pool).To(Equal("pool"))
 		Expect(late.Nodes).To(ConsistOf(
@@ -60,7 +60,7 @@ spec:
 				HaveField("Sent", ConsistOf(translate.PeerPrefixes{Peer: "tor"}))),
 		))
 
-		peer, err := translate.ExplainPeer(snapshot, w.options, "tor", stored)
+		peer, err := translate.ExplainPeer(snapshot, w.options, "tor", translate.Written{Stored: stored})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(peer.Nodes).To(ConsistOf(
 			translate.PeerNode{Node: w.nodeName("a"), Prefixes: []string{"198.51.100.10/32", "198.51.100.11/32"}},

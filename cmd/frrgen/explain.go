@@ -8,11 +8,13 @@ import (
 
 	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
 	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/frrgen/frrgen/controllers"
 	"github.com/frrgen/frrgen/internal/manifest"
+	"github.com/frrgen/frrgen/internal/nodeplan"
 	"github.com/frrgen/frrgen/internal/translate"
 )
 
@@ -68,37 +70,37 @@ func runExplain(ctx context.Context, f *explainFlags, kind, name string, stdout 
 	if (len(f.files) == 0) == (f.kubeconfig == "") {
 		return &exitError{code: 2, err: fmt.Errorf("give either -f or --kubeconfig")}
 	}
-	var snapshot translate.Snapshot
-	var stored []frrv1beta1.FRRConfiguration
+	var in explainInput
 	if len(f.files) > 0 {
 		objs, err := manifest.Load(f.files...)
 		if err != nil {
 			return &exitError{code: 2, err: err}
 		}
 		objs.DefaultNamespaces(f.namespace, f.frrk8sNamespace)
-		snapshot, stored = objs.Snapshot(), objs.FRRConfigurations
+		in = explainInput{snapshot: objs.Snapshot(), configs: objs.FRRConfigurations, secrets: objs.Secrets}
 	} else {
 		if ctx == nil {
 			ctx = context.Background()
 		}
-		snapshot, stored, err = readCluster(ctx, f.kubeconfig, opts)
+		in, err = readCluster(ctx, f.kubeconfig, opts)
 		if err != nil {
 			return err
 		}
 	}
+	snapshot, written := in.snapshot, in.written(opts)
 	switch strings.ToLower(kind) {
 	case "service", "services", "svc":
 		key, err := serviceKey(name)
 		if err != nil {
 			return &exitError{code: 2, err: err}
 		}
-		ex, err := translate.ExplainService(snapshot, opts, key, stored)
+		ex, err := translate.ExplainService(snapshot, opts, key, written)
 		if err != nil {
 			return &exitError{code: 1, err: err}
 		}
 		return writeServiceExplanation(stdout, ex, f.node)
 	case "bgppeer", "bgppeers":
-		ex, err := translate.ExplainPeer(snapshot, opts, name, stored)
+		ex, err := translate.ExplainPeer(snapshot, opts, name, written)
 		if err != nil {
 			return &exitError{code: 1, err: err}
 		}
@@ -120,25 +122,83 @@ func serviceKey(arg string) (types.NamespacedName, error) {
 	return types.NamespacedName{Namespace: ns, Name: name}, nil
 }
 
+// explainInput is what explain reads: the translation's input, every
+// FRRConfiguration, and the Secrets (those of the frr-k8s namespace are
+// what frr-k8s resolves passwords from).
+type explainInput struct {
+	snapshot translate.Snapshot
+	configs  []frrv1beta1.FRRConfiguration
+	secrets  []corev1.Secret
+}
+
+// written splits the FRRConfigurations into frrgen's stored ones (taken as
+// ours by their label in the frr-k8s namespace: the ownership proof needs
+// the controller's key) and the users', and asks the node plan, as the
+// controller does, which nodes must keep their stored configuration
+// because writing the new one would clash with a user's.
+func (in *explainInput) written(o translate.Options) translate.Written {
+	var stored, users []frrv1beta1.FRRConfiguration
+	for _, c := range in.configs {
+		if c.Namespace == o.FRRK8sNamespace && c.Labels[translate.LabelManagedBy] == translate.ManagedByValue {
+			stored = append(stored, c)
+		} else {
+			users = append(users, c)
+		}
+	}
+	result := translate.Build(in.snapshot, o)
+	var existing []corev1.Secret
+	for _, s := range in.secrets {
+		if s.Namespace == o.FRRK8sNamespace {
+			existing = append(existing, s)
+		}
+	}
+	isOurs := func(s *corev1.Secret) bool { return s.Labels[translate.LabelManagedBy] == translate.ManagedByValue }
+	secrets := nodeplan.SecretsAfterMirroring(existing, passwordMirrors(in.snapshot.Secrets, result, o), isOurs)
+	nodeLabels := map[string]map[string]string{}
+	for _, n := range in.snapshot.Nodes {
+		nodeLabels[n.Name] = n.Labels
+	}
+	w := translate.Written{Stored: stored, Kept: map[string]string{}}
+	for _, desired := range result.Configs {
+		node := desired.Annotations[translate.AnnotationNode]
+		var ours []frrv1beta1.FRRConfiguration
+		for _, c := range stored {
+			if c.Annotations[translate.AnnotationNode] == node {
+				ours = append(ours, c)
+			}
+		}
+		plan := nodeplan.Decide(nodeplan.Input{Node: node, NodeLabels: nodeLabels[node], Desired: []frrv1beta1.FRRConfiguration{desired},
+			Stored: ours, Others: users, Secrets: secrets})
+		if plan.Conflict != nil {
+			w.Kept[node] = plan.Conflict.Message
+		}
+	}
+	return w
+}
+
 // readCluster reads, with a client of the cluster of kubeconfig, what the
-// controller reads and frrgen's stored FRRConfigurations. A stored object is
-// taken as ours by its label: the ownership proof needs the controller's key.
-func readCluster(ctx context.Context, kubeconfig string, o translate.Options) (translate.Snapshot, []frrv1beta1.FRRConfiguration, error) {
+// controller reads, every FRRConfiguration and the frr-k8s namespace's
+// Secrets.
+func readCluster(ctx context.Context, kubeconfig string, o translate.Options) (explainInput, error) {
 	config, err := restConfig(kubeconfig)
 	if err != nil {
-		return translate.Snapshot{}, nil, err
+		return explainInput{}, err
 	}
 	c, err := client.New(config, client.Options{Scheme: controllers.Scheme()})
 	if err != nil {
-		return translate.Snapshot{}, nil, err
+		return explainInput{}, err
 	}
 	snapshot, err := controllers.ReadSnapshot(ctx, c, o)
 	if err != nil {
-		return translate.Snapshot{}, nil, fmt.Errorf("reading the cluster: %w", err)
+		return explainInput{}, fmt.Errorf("reading the cluster: %w", err)
 	}
-	stored, err := controllers.ReadStoredConfigs(ctx, c, o)
-	if err != nil {
-		return translate.Snapshot{}, nil, fmt.Errorf("reading the cluster: %w", err)
+	var configs frrv1beta1.FRRConfigurationList
+	if err := c.List(ctx, &configs); err != nil {
+		return explainInput{}, fmt.Errorf("reading the cluster: listing FRRConfigurations: %w", err)
 	}
-	return snapshot, stored, nil
+	var secrets corev1.SecretList
+	if err := c.List(ctx, &secrets, client.InNamespace(o.FRRK8sNamespace)); err != nil {
+		return explainInput{}, fmt.Errorf("reading the cluster: listing Secrets of %s: %w", o.FRRK8sNamespace, err)
+	}
+	return explainInput{snapshot: snapshot, configs: configs.Items, secrets: append(secrets.Items, snapshot.Secrets...)}, nil
 }

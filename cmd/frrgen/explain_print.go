@@ -88,6 +88,8 @@ func writeNodeVerdict(w io.Writer, v *translate.NodeVerdict, pool string) {
 	switch {
 	case len(v.HeldBy) > 0:
 		fmt.Fprintf(w, "  held: %s keeps its last good configuration because %s invalid\n", v.Node, refList(v.HeldBy))
+	case v.Kept != "":
+		fmt.Fprintf(w, "  held: %s keeps its last good configuration because writing this one would clash: %s\n", v.Node, v.Kept)
 	case v.Announced:
 		fmt.Fprintf(w, "  announced from %s\n", v.Node)
 	default:
@@ -130,11 +132,18 @@ func writePeerExplanation(w io.Writer, ex translate.PeerExplanation) {
 	}
 	fmt.Fprintln(w, "Nodes:")
 	for _, n := range ex.Nodes {
+		why := ""
 		switch {
-		case len(n.HeldBy) > 0 && n.Prefixes == nil:
-			fmt.Fprintf(w, "  %s: held because %s invalid; no stored configuration sends this peer anything\n", n.Node, refList(n.HeldBy))
 		case len(n.HeldBy) > 0:
-			fmt.Fprintf(w, "  %s: held because %s invalid; last good configuration sends %s\n", n.Node, refList(n.HeldBy), strings.Join(n.Prefixes, ", "))
+			why = fmt.Sprintf("held because %s invalid", refList(n.HeldBy))
+		case n.Kept != "":
+			why = "held because writing the new configuration would clash: " + n.Kept
+		}
+		switch {
+		case why != "" && n.Prefixes == nil:
+			fmt.Fprintf(w, "  %s: %s; no stored configuration sends this peer anything\n", n.Node, why)
+		case why != "":
+			fmt.Fprintf(w, "  %s: %s; last good configuration sends %s\n", n.Node, why, strings.Join(n.Prefixes, ", "))
 		default:
 			fmt.Fprintf(w, "  %s: sends %s\n", n.Node, listOrNone(n.Prefixes))
 		}

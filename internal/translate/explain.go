@@ -12,10 +12,18 @@ import (
 
 // Explain tells how Build came to its result for one object. It runs the
 // same build and reads its model, so every verdict here is Build's own.
-//
-// stored are the FRRConfigurations frrgen wrote earlier (from the cluster,
-// or from the files given to `frrgen explain`): for a held node, what it
-// announces is in its last good configuration, not in this build.
+
+// Written is what the caller knows of what the nodes were given.
+type Written struct {
+	// Stored are frrgen's FRRConfigurations as stored (in the cluster, or
+	// in the files given to `frrgen explain`): a held node announces what
+	// its stored configuration says, not what this build says.
+	Stored []frrv1beta1.FRRConfiguration
+	// Kept maps each node that keeps its stored configuration though no
+	// invalid object holds it (the node plan found a conflict with another
+	// FRRConfiguration, say) to why, a sentence.
+	Kept map[string]string
+}
 
 // ServiceExplanation is the chain of decisions for one Service.
 type ServiceExplanation struct {
@@ -64,8 +72,10 @@ type AdvertisementVerdict struct {
 type NodeVerdict struct {
 	Node string
 	// HeldBy are the invalid objects holding the node: it keeps its last
-	// good configuration, whatever this build says.
+	// good configuration, whatever this build says. Kept is the caller's
+	// reason for a node that keeps it too (Written.Kept).
 	HeldBy    []ObjectRef
+	Kept      string
 	Announced bool
 	// Reason is why the node does not announce ("" when it does or is held).
 	Reason Reason
@@ -100,6 +110,7 @@ type PeerExplanation struct {
 type PeerNode struct {
 	Node   string
 	HeldBy []ObjectRef
+	Kept   string
 	// Prefixes sent to the peer from the node: this build's, or for a held
 	// node its stored configuration's (FromStored; none stored: nil).
 	Prefixes   []string
@@ -107,7 +118,7 @@ type PeerNode struct {
 }
 
 // ExplainService explains where the Service key is announced and why.
-func ExplainService(s Snapshot, o Options, key types.NamespacedName, stored []frrv1beta1.FRRConfiguration) (ServiceExplanation, error) {
+func ExplainService(s Snapshot, o Options, key types.NamespacedName, written Written) (ServiceExplanation, error) {
 	b, plans, r := build(s, o)
 	ex := ServiceExplanation{Service: key}
 	i := slices.IndexFunc(b.services, func(svc *corev1.Service) bool { return svc.Namespace == key.Namespace && svc.Name == key.Name })
@@ -126,7 +137,7 @@ func ExplainService(s Snapshot, o Options, key types.NamespacedName, stored []fr
 		ex.AnyEndpoint, ex.EndpointNodes = sp.eps.any, sp.eps.nodes
 	}
 	if sp.pool == nil {
-		ex.Nodes = b.heldOrReason(&r, ann.Reason)
+		ex.Nodes = b.heldOrReason(&r, written, ann.Reason)
 		return ex, nil
 	}
 	ex.Pool = sp.pool.ref.Name
@@ -151,16 +162,16 @@ func ExplainService(s Snapshot, o Options, key types.NamespacedName, stored []fr
 		if !n.speaker {
 			continue
 		}
-		v := nodeVerdict(&r, n)
+		v := nodeVerdict(&r, written, n)
 		for _, sa := range sp.ads {
 			if matchesAny(sa.ad.nodeSelectors, n.labels) {
 				v.Advertisements = append(v.Advertisements, sa.ad.ref.Name)
 			}
 		}
 		switch {
-		case len(v.HeldBy) > 0:
+		case len(v.HeldBy) > 0 || v.Kept != "":
 			v.FromStored = true
-			v.Sent = sentTo(storedConfigOf(stored, n.name), n.allPeers, prefixes)
+			v.Sent = sentTo(storedConfigOf(written.Stored, n.name), n.allPeers, prefixes)
 		case slices.Contains(ann.Nodes, n.name):
 			v.Announced = true
 			v.Sent = sentTo(configOf(r.Configs, n.name), n.peers, prefixes)
@@ -174,12 +185,12 @@ func ExplainService(s Snapshot, o Options, key types.NamespacedName, stored []fr
 
 // heldOrReason is the verdict on every speaker node for a service that no
 // node can announce.
-func (b *builder) heldOrReason(r *Result, reason Reason) []NodeVerdict {
+func (b *builder) heldOrReason(r *Result, written Written, reason Reason) []NodeVerdict {
 	var out []NodeVerdict
 	for _, n := range b.nodes {
 		if n.speaker {
-			v := nodeVerdict(r, n)
-			if len(v.HeldBy) == 0 {
+			v := nodeVerdict(r, written, n)
+			if len(v.HeldBy) == 0 && v.Kept == "" {
 				v.Reason = reason
 			}
 			out = append(out, v)
@@ -189,8 +200,8 @@ func (b *builder) heldOrReason(r *Result, reason Reason) []NodeVerdict {
 }
 
 // nodeVerdict starts the verdict on speaker node n: its hold and its peers.
-func nodeVerdict(r *Result, n *nodeInfo) NodeVerdict {
-	v := NodeVerdict{Node: n.name, HeldBy: r.HeldBy(n.name)}
+func nodeVerdict(r *Result, written Written, n *nodeInfo) NodeVerdict {
+	v := NodeVerdict{Node: n.name, HeldBy: r.HeldBy(n.name), Kept: written.Kept[n.name]}
 	for _, p := range n.allPeers {
 		if p.invalid {
 			v.InvalidPeers = append(v.InvalidPeers, p.ref.Name)
@@ -214,7 +225,7 @@ func (b *builder) servicePrefixes(sp *servicePlan) map[string]bool {
 
 // ExplainPeer tells which nodes the BGPPeer name is configured on and what
 // each sends it.
-func ExplainPeer(s Snapshot, o Options, name string, stored []frrv1beta1.FRRConfiguration) (PeerExplanation, error) {
+func ExplainPeer(s Snapshot, o Options, name string, written Written) (PeerExplanation, error) {
 	b, _, r := build(s, o)
 	ref := ObjectRef{Kind: KindBGPPeer, Namespace: o.Namespace, Name: name}
 	p := b.peerByRef[ref]
@@ -229,10 +240,10 @@ func ExplainPeer(s Snapshot, o Options, name string, stored []frrv1beta1.FRRConf
 		if !n.speaker || !peerReaches(p, n) {
 			continue
 		}
-		v := PeerNode{Node: n.name, HeldBy: r.HeldBy(n.name)}
+		v := PeerNode{Node: n.name, HeldBy: r.HeldBy(n.name), Kept: written.Kept[n.name]}
 		cfg := configOf(r.Configs, n.name)
-		if len(v.HeldBy) > 0 {
-			v.FromStored, cfg = true, storedConfigOf(stored, n.name)
+		if len(v.HeldBy) > 0 || v.Kept != "" {
+			v.FromStored, cfg = true, storedConfigOf(written.Stored, n.name)
 		}
 		if sent := sentTo(cfg, []*peer{p}, nil); len(sent) > 0 {
 			v.Prefixes = sent[0].Prefixes
