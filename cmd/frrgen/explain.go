@@ -39,9 +39,10 @@ For a Service: its IPs and their pool, every BGPAdvertisement and whether it
 applies (pool, serviceSelectors, nodeSelectors, peers), the endpoints, and for
 each speaker node the peers, whether it announces the service and to whom, or
 why not, in plain words with MetalLB's reason key in parentheses. A node held
-by an invalid object is named with the objects holding it, and what its last
-good configuration sends (from frrgen's stored FRRConfigurations: in the
-cluster, or among the files).
+by an invalid object (named), or kept back because writing its new
+configuration would clash with a user FRRConfiguration (the controller's node
+plan decides), is shown with what its last good configuration sends (from
+frrgen's stored FRRConfigurations: in the cluster, or among the files).
 
 For a BGPPeer: the speaker nodes it selects, the held ones, and the prefixes
 each node sends it.
