@@ -174,6 +174,10 @@ func (r *ClusterReconciler) updateStatuses(ctx context.Context, translation *Tra
 	if err := r.Client.List(ctx, &peers, inNamespace); err != nil {
 		return err
 	}
+	stored, err := r.storedNodes(ctx)
+	if err != nil {
+		return err
+	}
 	peerSummaries := map[string]translate.PeerSummary{}
 	for _, s := range translation.Peers {
 		peerSummaries[s.Name] = s
@@ -190,7 +194,7 @@ func (r *ClusterReconciler) updateStatuses(ctx context.Context, translation *Tra
 			conflicts, failures := problems.conflicts[p.Name], problems.writeFailures[p.Name]
 			changed = meta.SetStatusCondition(&p.Status.Conditions, conflictCondition(conflicts, p.Generation)) || changed
 			changed = meta.SetStatusCondition(&p.Status.Conditions, writtenCondition(failures, p.Generation)) || changed
-			configured := int32(len(peerSummaries[p.Name].Nodes) - len(setOf(append(nodesOf(conflicts), nodesOf(failures)...))))
+			configured := runningNodes(peerSummaries[p.Name], append(nodesOf(conflicts), nodesOf(failures)...), stored)
 			if p.Status.ConfiguredNodes != configured {
 				p.Status.ConfiguredNodes, changed = configured, true
 			}
@@ -217,6 +221,7 @@ func (r *ClusterReconciler) updateStatuses(ctx context.Context, translation *Tra
 			if diagnostic == nil || len(diagnostic.Problems) > 0 {
 				return changed
 			}
+			changed = r.setReferencesResolved(ad, diagnostic) || changed
 			s := adSummaries[ad.Name]
 			if ad.Status.ServiceIPs != int32(s.ServiceIPs) || ad.Status.Prefixes != int32(s.Prefixes) {
 				ad.Status.ServiceIPs, ad.Status.Prefixes, changed = int32(s.ServiceIPs), int32(s.Prefixes), true
@@ -270,6 +275,68 @@ func (r *ClusterReconciler) updateStatuses(ctx context.Context, translation *Tra
 		}
 	}
 	return nil
+}
+
+// storedNodes are the nodes with an FRRConfiguration of ours: those run
+// their last good configuration while held, in conflict or after a failed
+// write.
+func (r *ClusterReconciler) storedNodes(ctx context.Context) (map[string]bool, error) {
+	ours, err := ReadStoredConfigs(ctx, r.Client, r.Options)
+	if err != nil {
+		return nil, err
+	}
+	nodes := map[string]bool{}
+	for i := range ours {
+		if node := ours[i].Annotations[translate.AnnotationNode]; node != "" && r.owner.ownsConfig(&ours[i]) {
+			nodes[node] = true
+		}
+	}
+	return nodes, nil
+}
+
+// runningNodes counts the nodes that run a peer: those given the current
+// configuration, and those that keep a stored one (held, in conflict, or
+// after a failed write). A stored configuration is taken to have the
+// peer when the peer selects the node.
+func runningNodes(s translate.PeerSummary, stale []string, stored map[string]bool) int32 {
+	staleSet := setOf(stale)
+	n := int32(0)
+	for _, node := range s.Nodes {
+		if !staleSet[node] || stored[node] {
+			n++
+		}
+	}
+	for _, node := range s.HeldNodes {
+		if stored[node] {
+			n++
+		}
+	}
+	return n
+}
+
+// setReferencesResolved sets the ReferencesResolved condition of a valid
+// advertisement and records a Warning Event when a reference goes missing
+// (or another does). It reports whether the conditions changed.
+func (r *ClusterReconciler) setReferencesResolved(ad *metallbv1beta1.BGPAdvertisement, d *translate.ObjectDiagnostic) bool {
+	var missing []translate.Problem
+	for _, w := range d.Warnings {
+		if w.MissingReference {
+			missing = append(missing, w)
+		}
+	}
+	c := metav1.Condition{Type: metallbv1beta1.ConditionReferencesResolved, ObservedGeneration: d.Generation,
+		Status: metav1.ConditionTrue, Reason: metallbv1beta1.ReasonReferencesResolved, Message: "Every IPAddressPool and BGPPeer it names exists."}
+	if len(missing) > 0 {
+		c.Status, c.Reason, c.Message = metav1.ConditionFalse, metallbv1beta1.ReasonMissingReference, joinMessages(missing)
+	}
+	previous := meta.FindStatusCondition(ad.Status.Conditions, c.Type)
+	if !meta.SetStatusCondition(&ad.Status.Conditions, c) {
+		return false
+	}
+	if c.Status == metav1.ConditionFalse && (previous == nil || previous.Status != c.Status || previous.Message != c.Message) {
+		r.Recorder.Eventf(ad, nil, corev1.EventTypeWarning, metallbv1beta1.ReasonMissingReference, "Translate", "%s", c.Message)
+	}
+	return true
 }
 
 // patchStatus applies mutate to a copy of obj and, only if mutate reports a

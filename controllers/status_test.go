@@ -2,12 +2,17 @@ package controllers_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	dto "github.com/prometheus/client_model/go"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -141,3 +146,128 @@ func meta(conditions []metav1.Condition, t string) *metav1.Condition {
 	}
 	return nil
 }
+
+// printerTable asks the apiserver for the table kubectl get prints (server-
+// side printing) of resource (e.g. "bgppeers.v1beta2") in namespace, and
+// returns each row's cells by column name, rows by object name.
+func printerTable(group, version, resource, namespace string) func() map[string]map[string]any {
+	return func() map[string]map[string]any {
+		httpClient, err := rest.HTTPClientFor(env.Config)
+		Expect(err).NotTo(HaveOccurred())
+		url := fmt.Sprintf("%s/apis/%s/%s/namespaces/%s/%s", strings.TrimSuffix(env.Config.Host, "/"), group, version, namespace, resource)
+		req, err := http.NewRequest(http.MethodGet, url, nil)
+		Expect(err).NotTo(HaveOccurred())
+		req.Header.Set("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
+		resp, err := httpClient.Do(req)
+		Expect(err).NotTo(HaveOccurred())
+		defer func() { _ = resp.Body.Close() }()
+		Expect(resp.StatusCode).To(Equal(http.StatusOK))
+		var table metav1.Table
+		Expect(json.NewDecoder(resp.Body).Decode(&table)).To(Succeed())
+		rows := map[string]map[string]any{}
+		for _, row := range table.Rows {
+			cells := map[string]any{}
+			for i, col := range table.ColumnDefinitions {
+				cells[col.Name] = row.Cells[i]
+			}
+			rows[fmt.Sprint(cells["Name"])] = cells
+		}
+		return rows
+	}
+}
+
+var _ = Describe("Printer columns and reference conditions", func() {
+	var w *world
+	ctx := context.Background()
+
+	BeforeEach(func() {
+		w = newWorld()
+		w.addNode("a", nil)
+		w.addNode("b", nil)
+		w.apply(lifecycleInput + `---
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata:
+  name: idle
+  namespace: metallb-system
+spec:
+  myASN: 64512
+  peerASN: 64514
+  peerAddress: 172.30.0.4
+  nodeSelectors:
+  - matchLabels: {no-node: has-this}
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata:
+  name: lonely
+  namespace: metallb-system
+spec:
+  ipAddressPools: [pool, no-such-pool]
+  peers: [nobody]
+`)
+		w.addService("web", "198.51.100.10", corev1.ServiceExternalTrafficPolicyCluster, "a")
+		w.start()
+		Eventually(w.neighbors("a")).Should(Equal(map[string][]string{"172.30.0.3": {"198.51.100.10/32"}}))
+	})
+
+	It("shows zero counts as 0, not blank", func() {
+		Eventually(printerTable("metallb.io", "v1beta2", "bgppeers", w.in)).Should(And(
+			HaveKeyWithValue("idle", HaveKeyWithValue("Nodes", BeEquivalentTo(0))),
+			HaveKeyWithValue("tor", HaveKeyWithValue("Nodes", BeEquivalentTo(2))),
+		))
+		Eventually(printerTable("metallb.io", "v1beta1", "bgpadvertisements", w.in)).Should(And(
+			HaveKeyWithValue("lonely", And(HaveKeyWithValue("Service IPs", BeEquivalentTo(0)), HaveKeyWithValue("Prefixes", BeEquivalentTo(0)))),
+			HaveKeyWithValue("all", And(HaveKeyWithValue("Service IPs", BeEquivalentTo(1)), HaveKeyWithValue("Prefixes", BeEquivalentTo(1)))),
+		))
+	})
+
+	It("makes a reference to a missing peer or pool a condition and a Warning Event, the object staying Valid", func() {
+		ad := &metallbv1beta1.BGPAdvertisement{ObjectMeta: metavIn(w.in, "lonely")}
+		Eventually(conditionOf(ad, func() []metav1.Condition { return ad.Status.Conditions }, metallbv1beta1.ConditionReferencesResolved)).Should(And(
+			HaveField("Status", metav1.ConditionFalse),
+			HaveField("Reason", metallbv1beta1.ReasonMissingReference),
+			HaveField("Message", And(ContainSubstring(`spec.peers[0]: there is no BGPPeer "nobody"`), ContainSubstring(`spec.ipAddressPools[1]: there is no IPAddressPool "no-such-pool"`))),
+		))
+		Expect(meta(ad.Status.Conditions, metallbv1beta1.ConditionValid)).To(HaveField("Status", metav1.ConditionTrue))
+		Eventually(eventsFor(w.in, "BGPAdvertisement", "lonely", metallbv1beta1.ReasonMissingReference)).Should(ConsistOf(ContainSubstring(`"nobody"`)))
+		Eventually(printerTable("metallb.io", "v1beta1", "bgpadvertisements", w.in)).Should(And(
+			HaveKeyWithValue("lonely", HaveKeyWithValue("References", "False")),
+			HaveKeyWithValue("all", HaveKeyWithValue("References", "True")),
+		))
+
+		// Creating the peer resolves it.
+		w.apply(`apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata:
+  name: nobody
+  namespace: metallb-system
+spec:
+  myASN: 64512
+  peerASN: 64515
+  peerAddress: 172.30.0.5
+  nodeSelectors:
+  - matchLabels: {no-node: has-this}
+`)
+		Eventually(conditionOf(ad, func() []metav1.Condition { return ad.Status.Conditions }, metallbv1beta1.ConditionReferencesResolved)).Should(And(
+			HaveField("Status", metav1.ConditionFalse),
+			HaveField("Message", Not(ContainSubstring("nobody"))),
+		))
+	})
+
+	It("keeps counting a held node in the NODES of the peers it runs", func() {
+		peer := &metallbv1beta2.BGPPeer{ObjectMeta: metavIn(w.in, "tor")}
+		Eventually(func() int32 {
+			_ = k8s.Get(ctx, client.ObjectKeyFromObject(peer), peer)
+			return peer.Status.ConfiguredNodes
+		}).Should(BeEquivalentTo(2))
+		// An invalid advertisement holds both nodes: they keep their last
+		// good configuration, which has the peer.
+		ad := &metallbv1beta1.BGPAdvertisement{ObjectMeta: metavIn(w.in, "all")}
+		edit(ad, func() { ad.Spec.AggregationLength = ptr.To[int32](16) })
+		Eventually(conditionOf(ad, func() []metav1.Condition { return ad.Status.Conditions }, metallbv1beta1.ConditionValid)).
+			Should(HaveField("Status", metav1.ConditionFalse))
+		Consistently(printerTable("metallb.io", "v1beta2", "bgppeers", w.in)).Should(
+			HaveKeyWithValue("tor", HaveKeyWithValue("Nodes", BeEquivalentTo(2))))
+	})
+})

@@ -122,7 +122,7 @@ func (t *Translator) Result(ctx context.Context) (*Translation, error) {
 // run lists the cache and builds, then publishes the result.
 func (t *Translator) run(ctx context.Context, b *build) {
 	defer close(b.done)
-	snapshot, err := t.snapshot(ctx)
+	snapshot, err := ReadSnapshot(ctx, t.reader, t.options)
 	if err == nil {
 		start := time.Now()
 		result := translate.Build(snapshot, t.options)
@@ -138,8 +138,11 @@ func (t *Translator) run(ctx context.Context, b *build) {
 	}
 }
 
-func (t *Translator) snapshot(ctx context.Context) (translate.Snapshot, error) {
-	inNamespace := client.InNamespace(t.options.Namespace)
+// ReadSnapshot lists what translate.Build reads: the metallb.io objects and
+// Secrets of options.Namespace, and every Node, Service and EndpointSlice.
+// The controller reads its cache; `frrgen explain --kubeconfig` the cluster.
+func ReadSnapshot(ctx context.Context, reader client.Reader, options translate.Options) (translate.Snapshot, error) {
+	inNamespace := client.InNamespace(options.Namespace)
 	var (
 		pools          metallbv1beta1.IPAddressPoolList
 		peers          metallbv1beta2.BGPPeerList
@@ -169,7 +172,7 @@ func (t *Translator) snapshot(ctx context.Context) (translate.Snapshot, error) {
 		// translate.Build only reads its snapshot (TestBuildLeavesSnapshot
 		// checks it), so the cache's objects need no copy: at 5000
 		// Services the copies cost more than the build.
-		if err := t.reader.List(ctx, l.list, append(l.opts, client.UnsafeDisableDeepCopy)...); err != nil {
+		if err := reader.List(ctx, l.list, append(l.opts, client.UnsafeDisableDeepCopy)...); err != nil {
 			return translate.Snapshot{}, fmt.Errorf("listing %T: %w", l.list, err)
 		}
 	}
@@ -184,4 +187,15 @@ func (t *Translator) snapshot(ctx context.Context) (translate.Snapshot, error) {
 		EndpointSlices: endpointSlices.Items,
 		Secrets:        secrets.Items,
 	}, nil
+}
+
+// ReadStoredConfigs lists the FRRConfigurations labelled as frrgen's in
+// options.FRRK8sNamespace: what the nodes were last given.
+func ReadStoredConfigs(ctx context.Context, reader client.Reader, options translate.Options) ([]frrv1beta1.FRRConfiguration, error) {
+	var ours frrv1beta1.FRRConfigurationList
+	if err := reader.List(ctx, &ours, client.InNamespace(options.FRRK8sNamespace),
+		client.MatchingLabels{translate.LabelManagedBy: translate.ManagedByValue}); err != nil {
+		return nil, fmt.Errorf("listing frrgen's FRRConfigurations: %w", err)
+	}
+	return ours.Items, nil
 }

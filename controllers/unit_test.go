@@ -171,3 +171,25 @@ func TestDeleteUnusedMirrors(t *testing.T) {
 		t.Errorf("Secret %s: %v; want it deleted", unused.Name, err)
 	}
 }
+
+// TestRunningNodes: a node runs a peer when it was given the current
+// configuration, or keeps a stored configuration of ours (held, or stale
+// after a conflict or failed write); a stale or held node with nothing
+// stored (a squatter holds its name, say) does not.
+func TestRunningNodes(t *testing.T) {
+	summary := translate.PeerSummary{Name: "tor", Nodes: []string{"a", "b", "c"}, HeldNodes: []string{"d", "e"}}
+	stored := map[string]bool{"a": true, "b": true, "d": true}
+	for _, tc := range []struct {
+		name  string
+		stale []string
+		want  int32
+	}{
+		{"none stale: every current node, and the held one with a stored config", nil, 4},
+		{"stale with a stored config still runs it", []string{"b"}, 4},
+		{"stale without a stored config does not", []string{"c"}, 3},
+	} {
+		if got := runningNodes(summary, tc.stale, stored); got != tc.want {
+			t.Errorf("%s: runningNodes = %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}

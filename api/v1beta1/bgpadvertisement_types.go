@@ -83,12 +83,15 @@ type BGPAdvertisementStatus struct {
 	ObjectStatus `json:",inline"`
 
 	// ServiceIPs is the number of service IPs this advertisement announces.
+	// Always written, so that kubectl shows 0 rather than nothing.
 	// +optional
-	ServiceIPs int32 `json:"serviceIPs,omitempty"`
+	// +kubebuilder:default=0
+	ServiceIPs int32 `json:"serviceIPs"`
 
 	// Prefixes is the number of distinct prefixes this advertisement announces.
 	// +optional
-	Prefixes int32 `json:"prefixes,omitempty"`
+	// +kubebuilder:default=0
+	Prefixes int32 `json:"prefixes"`
 }
 
 // +kubebuilder:object:root=true
@@ -96,6 +99,7 @@ type BGPAdvertisementStatus struct {
 // +kubebuilder:printcolumn:name="Pools",type=string,JSONPath=`.spec.ipAddressPools`
 // +kubebuilder:printcolumn:name="Peers",type=string,JSONPath=`.spec.peers`
 // +kubebuilder:printcolumn:name="Valid",type=string,JSONPath=`.status.conditions[?(@.type=="Valid")].status`
+// +kubebuilder:printcolumn:name="References",type=string,JSONPath=`.status.conditions[?(@.type=="ReferencesResolved")].status`
 // +kubebuilder:printcolumn:name="Service IPs",type=integer,JSONPath=`.status.serviceIPs`
 // +kubebuilder:printcolumn:name="Prefixes",type=integer,JSONPath=`.status.prefixes`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`

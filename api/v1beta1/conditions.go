@@ -44,3 +44,15 @@ const (
 	ReasonWritten     = "Written"
 	ReasonWriteFailed = "WriteFailed"
 )
+
+// ConditionReferencesResolved is the condition type frrgen sets on a
+// BGPAdvertisement: False when it names an IPAddressPool or a BGPPeer that
+// does not exist (MetalLB ignores the name; the object stays Valid), with a
+// message naming each; True otherwise.
+const ConditionReferencesResolved = "ReferencesResolved"
+
+// Reasons used with ConditionReferencesResolved.
+const (
+	ReasonReferencesResolved = "ReferencesResolved"
+	ReasonMissingReference   = "MissingReference"
+)

@@ -217,9 +217,13 @@ type BGPPeerStatus struct {
 	// +listMapKey=type
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 
-	// ConfiguredNodes is the number of nodes whose FRRConfiguration has this session.
+	// ConfiguredNodes is the number of nodes that run this session: those
+	// given the current configuration, and those keeping a stored one
+	// (held, in conflict, or after a failed write). Always written, so that
+	// kubectl shows 0 rather than nothing.
 	// +optional
-	ConfiguredNodes int32 `json:"configuredNodes,omitempty"`
+	// +kubebuilder:default=0
+	ConfiguredNodes int32 `json:"configuredNodes"`
 }
 
 // +kubebuilder:object:root=true

@@ -12,6 +12,7 @@ import (
 	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
 	"github.com/spf13/cobra"
 	yamlv3 "gopkg.in/yaml.v3"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/frrgen/frrgen/internal/manifest"
@@ -186,6 +187,22 @@ func blockStyle(n *yamlv3.Node) {
 	}
 }
 
+// passwordMirrors are the copies of secrets (those of the input namespace)
+// that frrgen writes into the frr-k8s namespace for result's peers.
+func passwordMirrors(secrets []corev1.Secret, result translate.Result, opts translate.Options) []corev1.Secret {
+	var out []corev1.Secret
+	for _, m := range result.PasswordSecrets {
+		for _, s := range secrets {
+			if s.Namespace == opts.Namespace && s.Name == m.SourceName {
+				mirror := *s.DeepCopy()
+				mirror.Namespace, mirror.Name = opts.FRRK8sNamespace, m.Name
+				out = append(out, mirror)
+			}
+		}
+	}
+	return out
+}
+
 // writeEffectiveConfigs is `frrgen render --effective`: each generated
 // config merged, as frr-k8s would on its node, with the user
 // FRRConfigurations and Secrets of the input. Nodes that merge are printed;
@@ -208,16 +225,7 @@ func writeEffectiveConfigs(stdout, stderr io.Writer, generated []frrv1beta1.FRRC
 		}
 		users = append(users, c)
 	}
-	secrets := slices.Clone(objs.Secrets)
-	for _, m := range result.PasswordSecrets {
-		for _, s := range objs.Secrets {
-			if s.Namespace == opts.Namespace && s.Name == m.SourceName {
-				mirror := *s.DeepCopy()
-				mirror.Namespace, mirror.Name = opts.FRRK8sNamespace, m.Name
-				secrets = append(secrets, mirror)
-			}
-		}
-	}
+	secrets := append(slices.Clone(objs.Secrets), passwordMirrors(objs.Secrets, result, opts)...)
 
 	var printed []nodeEffective
 	conflicts := 0

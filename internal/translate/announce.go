@@ -50,6 +50,14 @@ func (e *endpointInfo) onNode(node string) bool {
 	return found
 }
 
+// nodeList is the nodes with a serving endpoint, sorted (nil for none).
+func (e *endpointInfo) nodeList() []string {
+	if e == nil {
+		return nil
+	}
+	return e.nodes
+}
+
 // endpointCanServe is MetalLB's rule: an address, and ready (unset counts
 // as ready) or serving (terminating but still serving counts).
 func endpointCanServe(ep *discoveryv1.Endpoint) bool {

@@ -75,6 +75,13 @@ type builder struct {
 // Build computes the desired FRRConfiguration of every speaker node and the
 // verdict on every input object. See types.go for the contract.
 func Build(s Snapshot, o Options) Result {
+	_, _, r := build(s, o)
+	return r
+}
+
+// build is Build, also returning the parsed model and the service plans
+// that Explain reads to tell how the result came about.
+func build(s Snapshot, o Options) (*builder, []servicePlan, Result) {
 	b := &builder{opts: o, diag: newDiagnostics(), holds: map[ObjectRef][]string{}, heldBy: map[string][]ObjectRef{}}
 	b.parse(s)
 	b.excludeInvalid()
@@ -100,7 +107,7 @@ func Build(s Snapshot, o Options) Result {
 	configs = slices.DeleteFunc(configs, func(c frrv1beta1.FRRConfiguration) bool { return b.isHeld(c.Annotations[AnnotationNode]) })
 	for i := range announcements {
 		b.forgetHeldNodes(&announcements[i])
-		summariseReasons(&announcements[i])
+		summariseReasons(&announcements[i], &plans[i])
 	}
 
 	r := Result{Configs: configs, Valid: b.diag.valid(), Held: b.heldNodes(), Objects: b.diag.sorted(), Services: announcements}
@@ -110,14 +117,14 @@ func Build(s Snapshot, o Options) Result {
 		}
 	}
 	peerNodes := map[string][]string{}
-	peerHeld := map[string]bool{}
+	peerHeld := map[string][]string{}
 	for _, n := range b.nodes {
 		if !n.speaker {
 			continue
 		}
 		for _, p := range n.allPeers {
 			if b.isHeld(n.name) {
-				peerHeld[p.ref.Name] = true
+				peerHeld[p.ref.Name] = append(peerHeld[p.ref.Name], n.name)
 			} else if !p.invalid {
 				peerNodes[p.ref.Name] = append(peerNodes[p.ref.Name], n.name)
 			}
@@ -125,10 +132,10 @@ func Build(s Snapshot, o Options) Result {
 	}
 	mirrors := map[string]SecretMirror{}
 	for _, p := range b.peers {
-		r.Peers = append(r.Peers, PeerSummary{Name: p.ref.Name, Nodes: peerNodes[p.ref.Name]})
+		r.Peers = append(r.Peers, PeerSummary{Name: p.ref.Name, Nodes: peerNodes[p.ref.Name], HeldNodes: peerHeld[p.ref.Name]})
 		// A held node's last good configuration may reference the mirror:
 		// it stays wanted while the peer selects such a node.
-		if p.mirroredSecret.Name != "" && (len(peerNodes[p.ref.Name]) > 0 || peerHeld[p.ref.Name]) {
+		if p.mirroredSecret.Name != "" && (len(peerNodes[p.ref.Name]) > 0 || len(peerHeld[p.ref.Name]) > 0) {
 			mirrors[p.mirroredSecret.Name] = p.mirroredSecret
 		}
 	}
@@ -137,7 +144,7 @@ func Build(s Snapshot, o Options) Result {
 	}
 	slices.SortFunc(r.PasswordSecrets, func(a, b SecretMirror) int { return cmp.Compare(a.Name, b.Name) })
 	r.Advertisements = b.summariseAdvertisements(plans)
-	return r
+	return b, plans, r
 }
 
 // parse validates every object on its own and then across objects.
@@ -560,14 +567,24 @@ func setNotAnnounced(a *ServiceAnnouncement, node string, r Reason) {
 	a.NotAnnounced[node] = r
 }
 
-// summariseReasons sets Reason when no node announces the service and every
-// node gives the same reason.
-func summariseReasons(a *ServiceAnnouncement) {
+// summariseReasons sets Reason when no node announces the service and the
+// nodes that matter agree on why. For externalTrafficPolicy: Local those
+// are the nodes with a local endpoint, when some speaker node has one: the
+// others can only say noLocalEndpoints, which hides the real cause (say,
+// noPeers on the one node with the endpoint). Otherwise it is every node.
+func summariseReasons(a *ServiceAnnouncement, sp *servicePlan) {
 	if a.Reason != "" || len(a.Nodes) > 0 || len(a.NotAnnounced) == 0 {
 		return
 	}
+	decisive := func(string) bool { return true }
+	if sp.local && slices.ContainsFunc(sp.eps.nodeList(), func(n string) bool { return a.NotAnnounced[n] != "" }) {
+		decisive = sp.eps.onNode
+	}
 	var common Reason
-	for _, r := range a.NotAnnounced {
+	for node, r := range a.NotAnnounced {
+		if !decisive(node) {
+			continue
+		}
 		if common != "" && r != common {
 			return
 		}

@@ -38,15 +38,20 @@ func (d *diagnostics) register(ref ObjectRef, generation int64) {
 // object and the field, so it reads on its own in a log or an event:
 // "BGPPeer metallb-system/p: spec.holdTime: ...".
 func (d *diagnostics) problem(ref ObjectRef, field, value, format string, args ...any) {
-	d.add(ref, field, value, fmt.Sprintf(format, args...), false)
+	d.add(ref, field, value, fmt.Sprintf(format, args...), false, false)
 }
 
 // warning records something worth telling that does not make ref invalid.
 func (d *diagnostics) warning(ref ObjectRef, field, value, format string, args ...any) {
-	d.add(ref, field, value, fmt.Sprintf(format, args...), true)
+	d.add(ref, field, value, fmt.Sprintf(format, args...), true, false)
 }
 
-func (d *diagnostics) add(ref ObjectRef, field, value, text string, warning bool) {
+// missingReference is a warning that ref names an object that does not exist.
+func (d *diagnostics) missingReference(ref ObjectRef, field, value, format string, args ...any) {
+	d.add(ref, field, value, fmt.Sprintf(format, args...), true, true)
+}
+
+func (d *diagnostics) add(ref ObjectRef, field, value, text string, warning, missingReference bool) {
 	msg := ref.String() + ": " + field + ": " + text
 	if d.seen[ref] == nil {
 		d.seen[ref] = map[string]bool{}
@@ -56,7 +61,7 @@ func (d *diagnostics) add(ref ObjectRef, field, value, text string, warning bool
 	}
 	d.seen[ref][msg] = true
 	d.register(ref, 0)
-	p := Problem{Field: field, Value: value, Message: msg}
+	p := Problem{Field: field, Value: value, Message: msg, MissingReference: missingReference}
 	if warning {
 		d.byRef[ref].Warnings = append(d.byRef[ref].Warnings, p)
 	} else {

@@ -426,7 +426,7 @@ func parseAdvertisements(d *diagnostics, in []*metallbv1beta1.BGPAdvertisement, 
 			if p, ok := poolByName[name]; ok {
 				a.pools = append(a.pools, p)
 			} else {
-				d.warning(a.ref, field, name, "there is no IPAddressPool %q in namespace %s; it is ignored", name, a.ref.Namespace)
+				d.missingReference(a.ref, field, name, "there is no IPAddressPool %q in namespace %s; it is ignored", name, a.ref.Namespace)
 			}
 		}
 		poolSelectors, selectorsOK := parseSelectors(d, a.ref, "spec.ipAddressPoolSelectors", s.IPAddressPoolSelectors)
@@ -460,7 +460,7 @@ func parseAdvertisements(d *diagnostics, in []*metallbv1beta1.BGPAdvertisement, 
 			}
 			a.peerNames[name] = true
 			if !peerExists[name] {
-				d.warning(a.ref, field, name, "there is no BGPPeer %q in namespace %s; it is ignored", name, a.ref.Namespace)
+				d.missingReference(a.ref, field, name, "there is no BGPPeer %q in namespace %s; it is ignored", name, a.ref.Namespace)
 			}
 		}
 		for _, p := range a.pools {

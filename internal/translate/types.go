@@ -148,6 +148,9 @@ type Problem struct {
 	Value string
 	// Message is a complete sentence for a person; it names the field and value.
 	Message string
+	// MissingReference: a warning that the object names another object
+	// (an IPAddressPool, a BGPPeer) that does not exist.
+	MissingReference bool
 }
 
 // ObjectDiagnostic is the verdict on one input object.
@@ -201,6 +204,9 @@ type PeerSummary struct {
 	Name string
 	// Nodes whose configuration has this peer, sorted.
 	Nodes []string
+	// HeldNodes are the held speaker nodes the peer selects, sorted: they
+	// keep their last good configuration, which may have the peer.
+	HeldNodes []string
 }
 
 // AdvertisementSummary is what BGPAdvertisement status shows.
