@@ -459,7 +459,7 @@ func conflictCondition(conflicts []nodeConflict, generation int64) metav1.Condit
 func (r *ClusterReconciler) settled(translation *Translation) bool {
 	outcomes := r.outcomes.all()
 	for i := range translation.Configs {
-		if outcomes[translation.Configs[i].Annotations[translate.AnnotationNode]].translation != translation {
+		if outcomes[translation.Configs[i].Annotations[translate.AnnotationNode]].build != translation.version {
 			return false
 		}
 	}

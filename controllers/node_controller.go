@@ -86,7 +86,7 @@ func (r *NodeReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 		logf.FromContext(ctx).V(1).Info("merge warning", "node", node, "warning", w) // repeats: debug level
 	}
 
-	outcome := nodeOutcome{translation: translation, held: translation.HeldBy(node), conflict: plan.Conflict}
+	outcome := nodeOutcome{build: translation.version, held: translation.HeldBy(node), conflict: plan.Conflict}
 	switch {
 	case len(in.Desired) == 0 && len(in.Stored) == 0 && !in.Held:
 		r.forgetNode(node) // nothing of ours, nothing wanted: no series, no record
@@ -194,7 +194,9 @@ func (r *NodeReconciler) decide(node string, in nodeplan.Input) nodeplan.Plan {
 	in.Verdict = r.outcomes.verdict(node, key)
 	plan := nodeplan.Decide(in)
 	if in.Verdict == nil && plan.Verdict != nil {
-		r.outcomes.keepVerdict(node, key, plan.Verdict)
+		// The verdict, without the effective configuration: the controller
+		// never reads that, and it is as large as the node's configuration.
+		r.outcomes.keepVerdict(node, key, &nodeplan.Verdict{Conflict: plan.Verdict.Conflict, Warnings: plan.Verdict.Warnings})
 	}
 	return plan
 }

@@ -19,8 +19,10 @@ import (
 // metallb.io objects and the Service Events are made from it, so that they
 // say what was written, not what was wanted.
 type nodeOutcome struct {
-	// translation is the translation the reconcile acted on.
-	translation *Translation
+	// build is the input version of the translation the reconcile acted on
+	// (Translation.version). A number, not the Translation: a record must
+	// not keep an old translation, and its configurations, alive.
+	build uint64
 	// held: invalid objects could change the node; it keeps what it has.
 	held []translate.ObjectRef
 	// conflict: writing would make frr-k8s refuse the node's configuration.
@@ -31,11 +33,11 @@ type nodeOutcome struct {
 
 // current tells whether the node has the configuration translation wants.
 func (o nodeOutcome) current(translation *Translation) bool {
-	return o.translation == translation && len(o.held) == 0 && o.conflict == nil && o.writeError == ""
+	return o.build == translation.version && len(o.held) == 0 && o.conflict == nil && o.writeError == ""
 }
 
 func (o nodeOutcome) sameReport(p nodeOutcome) bool {
-	return o.translation == p.translation && slices.Equal(o.held, p.held) && o.writeError == p.writeError &&
+	return o.build == p.build && slices.Equal(o.held, p.held) && o.writeError == p.writeError &&
 		(o.conflict == nil) == (p.conflict == nil) && (o.conflict == nil || o.conflict.Message == p.conflict.Message)
 }
 

@@ -49,6 +49,9 @@ type build struct {
 // by node. It is shared between reconcilers: read it, never modify it.
 type Translation struct {
 	translate.Result
+	// version is the input version it was built from; builds have
+	// increasing versions.
+	version uint64
 	configByNode map[string]*frrv1beta1.FRRConfiguration
 }
 
@@ -128,6 +131,7 @@ func (t *Translator) run(ctx context.Context, b *build) {
 		result := translate.Build(snapshot, t.options)
 		buildDuration.Observe(time.Since(start).Seconds())
 		b.result = newTranslation(result, t.owner)
+		b.result.version = b.version + 1 // never 0, a record's zero value
 	}
 	b.err = err
 	t.mu.Lock()

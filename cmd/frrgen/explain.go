@@ -138,23 +138,8 @@ type explainInput struct {
 // controller does, which nodes must keep their stored configuration
 // because writing the new one would clash with a user's.
 func (in *explainInput) written(o translate.Options) translate.Written {
-	var stored, users []frrv1beta1.FRRConfiguration
-	for _, c := range in.configs {
-		if c.Namespace == o.FRRK8sNamespace && c.Labels[translate.LabelManagedBy] == translate.ManagedByValue {
-			stored = append(stored, c)
-		} else {
-			users = append(users, c)
-		}
-	}
 	result := translate.Build(in.snapshot, o)
-	var existing []corev1.Secret
-	for _, s := range in.secrets {
-		if s.Namespace == o.FRRK8sNamespace {
-			existing = append(existing, s)
-		}
-	}
-	isOurs := func(s *corev1.Secret) bool { return s.Labels[translate.LabelManagedBy] == translate.ManagedByValue }
-	secrets := nodeplan.SecretsAfterMirroring(existing, passwordMirrors(in.snapshot.Secrets, result, o), isOurs)
+	stored, users, secrets := offlinePlanInputs(in.configs, in.secrets, result, o)
 	nodeLabels := map[string]map[string]string{}
 	for _, n := range in.snapshot.Nodes {
 		nodeLabels[n.Name] = n.Labels
@@ -162,14 +147,8 @@ func (in *explainInput) written(o translate.Options) translate.Written {
 	w := translate.Written{Stored: stored, Kept: map[string]string{}}
 	for _, desired := range result.Configs {
 		node := desired.Annotations[translate.AnnotationNode]
-		var ours []frrv1beta1.FRRConfiguration
-		for _, c := range stored {
-			if c.Annotations[translate.AnnotationNode] == node {
-				ours = append(ours, c)
-			}
-		}
 		plan := nodeplan.Decide(nodeplan.Input{Node: node, NodeLabels: nodeLabels[node], Desired: []frrv1beta1.FRRConfiguration{desired},
-			Stored: ours, Others: users, Secrets: secrets})
+			Stored: storedFor(stored, node), Others: users, Secrets: secrets})
 		if plan.Conflict != nil {
 			w.Kept[node] = plan.Conflict.Message
 		}

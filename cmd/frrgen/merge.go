@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"slices"
 	"strings"
 
 	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
@@ -15,8 +14,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
+	"github.com/frrgen/frrgen/internal/layout"
 	"github.com/frrgen/frrgen/internal/manifest"
 	"github.com/frrgen/frrgen/internal/merge"
+	"github.com/frrgen/frrgen/internal/nodeplan"
 	"github.com/frrgen/frrgen/internal/ownership"
 	"github.com/frrgen/frrgen/internal/translate"
 )
@@ -203,30 +204,60 @@ func passwordMirrors(secrets []corev1.Secret, result translate.Result, opts tran
 	return out
 }
 
-// writeEffectiveConfigs is `frrgen render --effective`: each generated
-// config merged, as frr-k8s would on its node, with the user
-// FRRConfigurations and Secrets of the input. Nodes that merge are printed;
-// every conflict goes to stderr and makes the exit status 2.
+// Offline ownership is how the offline tools (render --effective, explain)
+// tell ours from users' objects without the installation's key: an input
+// object is taken for ours (a dump of the cluster, say) only when it carries
+// a proof, which the controller would verify and they cannot, and has a name
+// frrgen gives: a node's configuration (or one of its shards) named for the
+// node it is annotated with, a password mirror the translation asks for.
+// Every other input object, labelled as ours or not, is a user's.
+
+func configOwnedOffline(c *frrv1beta1.FRRConfiguration, namePrefix string) bool {
+	_, proven := c.Annotations[ownership.AnnotationProof]
+	node := c.Annotations[translate.AnnotationNode]
+	name := translate.ConfigName(namePrefix, node)
+	return proven && node != "" && (c.Name == name || c.Annotations[layout.AnnotationShardOf] == name)
+}
+
+func secretOwnedOffline(s *corev1.Secret, mirrorNames map[string]bool) bool {
+	_, proven := s.Annotations[ownership.AnnotationProof]
+	return proven && mirrorNames[s.Name]
+}
+
+// offlinePlanInputs splits the input's FRRConfigurations into ours as
+// stored (of the frr-k8s namespace) and the users', and returns the Secrets
+// frr-k8s will read once the mirrors are written.
+func offlinePlanInputs(configs []frrv1beta1.FRRConfiguration, secrets []corev1.Secret, result translate.Result,
+	opts translate.Options) (stored, users []frrv1beta1.FRRConfiguration, afterMirroring []corev1.Secret) {
+	mirrorNames := map[string]bool{}
+	for _, m := range result.PasswordSecrets {
+		mirrorNames[m.Name] = true
+	}
+	for _, c := range configs {
+		if c.Namespace == opts.FRRK8sNamespace && configOwnedOffline(&c, opts.NamePrefix) {
+			stored = append(stored, c)
+		} else {
+			users = append(users, c)
+		}
+	}
+	var existing []corev1.Secret
+	for _, s := range secrets {
+		if s.Namespace == opts.FRRK8sNamespace {
+			existing = append(existing, s)
+		}
+	}
+	isOurs := func(s *corev1.Secret) bool { return secretOwnedOffline(s, mirrorNames) }
+	return stored, users, nodeplan.SecretsAfterMirroring(existing, passwordMirrors(secrets, result, opts), isOurs)
+}
+
+// writeEffectiveConfigs is `frrgen render --effective`: for each generated
+// config, the node plan's verdict and effective configuration, as the
+// controller would decide them, with the user FRRConfigurations and Secrets
+// of the input. Nodes that merge are printed; every conflict goes to stderr
+// and makes the exit status 2.
 func writeEffectiveConfigs(stdout, stderr io.Writer, generated []frrv1beta1.FRRConfiguration, result translate.Result,
 	objs *manifest.Objects, opts translate.Options, format string) error {
-	// Offline there is no ownership key: an input config is taken for the
-	// stored version of ours (a dump of the cluster, say), and replaced by
-	// the generated one, only when it has the generated config's name and
-	// carries a proof; the controller checks that proof, render cannot.
-	// Every other input config, labelled as ours or not, is a user's.
-	generatedNames := map[string]bool{}
-	for _, c := range generated {
-		generatedNames[c.Name] = true
-	}
-	var users []frrv1beta1.FRRConfiguration
-	for _, c := range inNamespace(objs.FRRConfigurations, opts.FRRK8sNamespace, stderr) {
-		if _, proven := c.Annotations[ownership.AnnotationProof]; proven && generatedNames[c.Name] {
-			continue
-		}
-		users = append(users, c)
-	}
-	secrets := append(slices.Clone(objs.Secrets), passwordMirrors(objs.Secrets, result, opts)...)
-
+	stored, users, secrets := offlinePlanInputs(inNamespace(objs.FRRConfigurations, opts.FRRK8sNamespace, stderr), objs.Secrets, result, opts)
 	var printed []nodeEffective
 	conflicts := 0
 	for _, ours := range generated {
@@ -237,32 +268,17 @@ func writeEffectiveConfigs(stdout, stderr io.Writer, generated []frrv1beta1.FRRC
 				maps.Copy(nodeLabels, n.Labels)
 			}
 		}
-		configs := []frrv1beta1.FRRConfiguration{ours}
-		taken := false
-		for _, u := range users {
-			if u.Name != ours.Name {
-				configs = append(configs, u)
-			} else {
-				taken = true
-			}
-		}
-		if taken {
-			// The controller never overwrites it, and writes nothing for the node.
-			notOurs := ownership.Checker{Label: translate.LabelManagedBy, Value: translate.ManagedByValue}
-			fmt.Fprintf(stderr, "error: node %s: %s\n", node, notOurs.NotOursMessage("FRRConfiguration", ours.Namespace, ours.Name))
-			conflicts++
-			continue
-		}
-		effective, warnings, conflict := merge.ForNode(configs, nodeLabels, secrets)
-		for _, w := range warnings {
+		plan := nodeplan.Decide(nodeplan.Input{Node: node, NodeLabels: nodeLabels, Desired: []frrv1beta1.FRRConfiguration{ours},
+			Stored: storedFor(stored, node), Others: users, Secrets: secrets, WantEffective: true})
+		for _, w := range plan.Warnings {
 			fmt.Fprintf(stderr, "warning: node %s: %s\n", node, w)
 		}
-		if conflict != nil {
-			fmt.Fprintf(stderr, "error: node %s: %s\n", node, conflict.Message)
+		if plan.Conflict != nil {
+			fmt.Fprintf(stderr, "error: node %s: %s\n", node, plan.Conflict.Message)
 			conflicts++
 			continue
 		}
-		printed = append(printed, nodeEffective{Node: node, Effective: effective})
+		printed = append(printed, nodeEffective{Node: node, Effective: plan.Effective})
 	}
 	if err := writeEffective(stdout, printed, format); err != nil {
 		return err
@@ -271,4 +287,15 @@ func writeEffectiveConfigs(stdout, stderr io.Writer, generated []frrv1beta1.FRRC
 		return &exitError{code: exitConflict, err: fmt.Errorf("%d node(s) have conflicting FRRConfigurations", conflicts)}
 	}
 	return nil
+}
+
+// storedFor keeps the configurations of ours for node.
+func storedFor(stored []frrv1beta1.FRRConfiguration, node string) []frrv1beta1.FRRConfiguration {
+	var out []frrv1beta1.FRRConfiguration
+	for _, c := range stored {
+		if c.Annotations[translate.AnnotationNode] == node {
+			out = append(out, c)
+		}
+	}
+	return out
 }

@@ -370,6 +370,23 @@ func TestRenderEffective(t *testing.T) {
 			wantStderr: "error: node node-a: FRRConfiguration frr-k8s-system/with-recv conflicts with frr-k8s-system/frrgen-node-a on neighbor 172.30.0.3 (default VRF): holdTime 90s vs 180s (unset)",
 		},
 		{
+			// Issue 11's drift: frr-k8s reads the user's Secret that has the
+			// mirror's name (frrgen never overwrites it), so the user config
+			// repeating our password clashes, as the controller reports.
+			name: "a user Secret with the mirror's name is what frr-k8s reads: the user config repeating our password clashes",
+			user: renderUser() + `---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: frrgen-bgp-auth
+  namespace: frr-k8s-system
+type: kubernetes.io/basic-auth
+stringData: {password: bbb}
+`,
+			wantCode:   2,
+			wantStderr: "password differs (values not shown)",
+		},
+		{
 			name:       "a user config with another password is a conflict",
 			user:       strings.Replace(renderUser(), "password: s3cret", "password: other", 1),
 			wantCode:   2,
