@@ -27,6 +27,7 @@ func main() {
 	flag.StringVar(&c.Frrgen, "frrgen", "", "the frrgen binary (default <repo>/bin/frrgen)")
 	flag.StringVar(&controllerArgs, "controller-args", "", "extra flags for `frrgen controller`, space-separated")
 	flag.StringVar(&c.WorkDir, "workdir", "", "directory for the kubeconfig and the controller's log (default: a temporary one, removed after a successful run)")
+	flag.DurationVar(&c.MaxSettle, "max-settle", 5*time.Minute, "longest wait for the controller to become quiet, after converging and after the burst")
 	flag.DurationVar(&c.Progress, "progress", 10*time.Second, "interval of progress lines")
 	flag.Parse()
 	if flag.NArg() > 0 {

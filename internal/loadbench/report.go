@@ -23,6 +23,12 @@ func (r *runner) report() {
 	fmt.Fprintf(w, "machine: %d CPUs, load average %s before, %s after\n", runtime.NumCPU(), d.LoadBefore, orUnknown(d.LoadAfter))
 	fmt.Fprintf(w, "cluster created in %s; initial convergence %s after the controller's start (%d FRRConfiguration writes, %s, until quiet)\n",
 		seconds(d.Setup), seconds(d.Convergence), d.InitialWrites, megabytes(d.InitialBytes))
+	if d.BusyBeforeBurst {
+		fmt.Fprintf(w, "NOTE: the controller was still busy %s after converging; the burst competed with that work\n", c.MaxSettle)
+	}
+	if d.BusyAfterBurst {
+		fmt.Fprintf(w, "NOTE: the controller was still busy %s after the last announcement; the burst's writes and CPU are counted until then\n", c.MaxSettle)
+	}
 	fmt.Fprintf(w, "new services announced on every node: %d of %d\n", d.Latency.Count, c.NewServices)
 	fmt.Fprintf(w, "latency, Service status write → /32 in every node's FRRConfiguration: p50 %s  p90 %s  p99 %s  max %s\n",
 		seconds(d.Latency.P50), seconds(d.Latency.P90), seconds(d.Latency.P99), seconds(d.Latency.Max))
@@ -36,11 +42,11 @@ func (r *runner) report() {
 			fmt.Fprintf(w, "  %s\n", line)
 		}
 	}
-	fmt.Fprintf(w, "RESULT nodes=%d services=%d new=%d rate=%g p50=%s p90=%s p99=%s max=%s missing=%d writes=%d bytes=%s burst_cpu=%s total_cpu=%s peak_rss=%s convergence=%s load_before=%q load_after=%q\n",
+	fmt.Fprintf(w, "RESULT nodes=%d services=%d new=%d rate=%g p50=%s p90=%s p99=%s max=%s missing=%d writes=%d bytes=%s burst_cpu=%s total_cpu=%s peak_rss=%s convergence=%s busy_before=%v busy_after=%v load_before=%q load_after=%q\n",
 		c.Nodes, c.Services, c.NewServices, c.Rate,
 		compact(d.Latency.P50), compact(d.Latency.P90), compact(d.Latency.P99), compact(d.Latency.Max), d.Missing,
 		d.Writes, strings.ReplaceAll(megabytes(d.Bytes), " ", ""), compact(d.BurstCPU), compact(d.TotalCPU),
-		strings.ReplaceAll(megabytes(d.PeakRSS), " ", ""), compact(d.Convergence), d.LoadBefore, orUnknown(d.LoadAfter))
+		strings.ReplaceAll(megabytes(d.PeakRSS), " ", ""), compact(d.Convergence), d.BusyBeforeBurst, d.BusyAfterBurst, d.LoadBefore, orUnknown(d.LoadAfter))
 }
 
 // metricDelta returns after − before for the reported counters, without the

@@ -47,6 +47,10 @@ type Config struct {
 	WorkDir string
 	// Progress is the interval of progress lines (0: 10 s).
 	Progress time.Duration
+	// MaxSettle bounds each wait for the controller to become quiet, after
+	// the initial convergence and after the burst (0: 5 minutes); a run that
+	// goes on with a busy controller says so in its report.
+	MaxSettle time.Duration
 	// Out receives progress and the report (nil: os.Stdout).
 	Out io.Writer
 }
@@ -78,6 +82,11 @@ type Result struct {
 	// in all; PeakRSS is its VmHWM at the end.
 	BurstCPU, TotalCPU time.Duration
 	PeakRSS            int64
+	// BusyBeforeBurst and BusyAfterBurst say that the controller was still
+	// busy when the wait for quiet gave up (MaxSettle): before the burst,
+	// the figures include leftover startup work; after it, the burst's writes
+	// and CPU may be incomplete.
+	BusyBeforeBurst, BusyAfterBurst bool
 	// BurstMetrics are the changes of the controller's own counters in the
 	// burst (nil when they could not be scraped); MetricsErr says why.
 	BurstMetrics metricValues
@@ -88,7 +97,6 @@ const (
 	createWorkers = 8                // parallel creates of the initial services
 	quietWindow   = 3 * time.Second  // no FRRConfiguration write and little controller CPU for this long
 	quietCPU      = quietWindow / 10 // "little": under 10% of one core
-	maxQuietWait  = 5 * time.Minute
 )
 
 // Run runs the benchmark, printing progress and the report to cfg.Out. It
@@ -102,6 +110,9 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	}
 	if cfg.Progress <= 0 {
 		cfg.Progress = 10 * time.Second
+	}
+	if cfg.MaxSettle <= 0 {
+		cfg.MaxSettle = 5 * time.Minute
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
@@ -316,9 +327,11 @@ func (r *runner) converge(ctx context.Context) error {
 	}
 	r.res.Convergence = r.obs.observe().convergedAt.Sub(begin)
 	r.printf("converged in %s after the controller's start; waiting until it is quiet", seconds(r.res.Convergence))
-	if err := r.waitQuiet(ctx); err != nil {
+	busy, err := r.waitQuiet(ctx)
+	if err != nil {
 		return err
 	}
+	r.res.BusyBeforeBurst = busy
 	o := r.obs.observe()
 	r.res.InitialWrites, r.res.InitialBytes = o.events, o.bytes
 	return nil
@@ -370,7 +383,7 @@ func (r *runner) burst(ctx context.Context) error {
 	}
 	waitErr := r.waitFor(ctx, "every node holds every new /32", func(o observation) bool { return o.announced == c.NewServices })
 	if waitErr == nil {
-		waitErr = r.waitQuiet(ctx)
+		r.res.BusyAfterBurst, waitErr = r.waitQuiet(ctx)
 	}
 
 	after := r.obs.observe()
@@ -416,36 +429,36 @@ func (r *runner) waitFor(ctx context.Context, what string, done func(observation
 
 // waitQuiet waits until, for quietWindow, the watch saw no FRRConfiguration
 // write and the controller used less than quietCPU (its status writes and
-// Events after a change count as work too). It gives up, with a note, after
-// maxQuietWait.
-func (r *runner) waitQuiet(ctx context.Context) error {
+// Events after a change count as work too). It gives up after
+// r.cfg.MaxSettle and then reports busy.
+func (r *runner) waitQuiet(ctx context.Context) (busy bool, err error) {
 	begin := time.Now()
 	prev, err := r.controller.usage()
 	if err != nil {
-		return err
+		return false, err
 	}
 	t := time.NewTicker(quietWindow)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("waiting until the controller is quiet: %w", ctx.Err())
+			return false, fmt.Errorf("waiting until the controller is quiet: %w", ctx.Err())
 		case <-t.C:
 		}
 		if msg := r.controller.exited(); msg != "" {
-			return errors.New(msg)
+			return false, errors.New(msg)
 		}
 		u, err := r.controller.usage()
 		if err != nil {
-			return err
+			return false, err
 		}
 		o := r.obs.observe()
 		if u.CPU-prev.CPU < quietCPU && time.Since(o.lastEventAt) >= quietWindow {
-			return nil
+			return false, nil
 		}
-		if time.Since(begin) > maxQuietWait {
-			r.printf("note: the controller was still busy %s after the change (%s CPU in the last %s); going on", maxQuietWait, u.CPU-prev.CPU, quietWindow)
-			return nil
+		if time.Since(begin) > r.cfg.MaxSettle {
+			r.printf("note: the controller is still busy %s later (%s CPU in the last %s); going on", r.cfg.MaxSettle, seconds(u.CPU-prev.CPU), quietWindow)
+			return true, nil
 		}
 		prev = u
 	}
