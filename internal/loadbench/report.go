@@ -33,7 +33,8 @@ func (r *runner) report() {
 	fmt.Fprintf(w, "latency, Service status write → /32 in every node's FRRConfiguration: p50 %s  p90 %s  p99 %s  max %s\n",
 		seconds(d.Latency.P50), seconds(d.Latency.P90), seconds(d.Latency.P99), seconds(d.Latency.Max))
 	fmt.Fprintf(w, "FRRConfiguration writes seen by the watch in the burst: %d events, %s\n", d.Writes, megabytes(d.Bytes))
-	fmt.Fprintf(w, "controller: CPU %s in the burst, %s in all; peak RSS %s\n", seconds(d.BurstCPU), seconds(d.TotalCPU), megabytes(d.PeakRSS))
+	fmt.Fprintf(w, "controller: CPU %s until every new /32 was everywhere, %s until quiet, %s in all; peak RSS %s\n",
+		seconds(d.AnnounceCPU), seconds(d.BurstCPU), seconds(d.TotalCPU), megabytes(d.PeakRSS))
 	if d.MetricsErr != nil {
 		fmt.Fprintf(w, "controller metrics: unavailable (%v)\n", d.MetricsErr)
 	} else {
@@ -42,10 +43,10 @@ func (r *runner) report() {
 			fmt.Fprintf(w, "  %s\n", line)
 		}
 	}
-	fmt.Fprintf(w, "RESULT nodes=%d services=%d new=%d rate=%g p50=%s p90=%s p99=%s max=%s missing=%d writes=%d bytes=%s burst_cpu=%s total_cpu=%s peak_rss=%s convergence=%s busy_before=%v busy_after=%v load_before=%q load_after=%q\n",
+	fmt.Fprintf(w, "RESULT nodes=%d services=%d new=%d rate=%g p50=%s p90=%s p99=%s max=%s missing=%d writes=%d bytes=%s announce_cpu=%s burst_cpu=%s total_cpu=%s peak_rss=%s convergence=%s busy_before=%v busy_after=%v load_before=%q load_after=%q\n",
 		c.Nodes, c.Services, c.NewServices, c.Rate,
 		compact(d.Latency.P50), compact(d.Latency.P90), compact(d.Latency.P99), compact(d.Latency.Max), d.Missing,
-		d.Writes, strings.ReplaceAll(megabytes(d.Bytes), " ", ""), compact(d.BurstCPU), compact(d.TotalCPU),
+		d.Writes, strings.ReplaceAll(megabytes(d.Bytes), " ", ""), compact(d.AnnounceCPU), compact(d.BurstCPU), compact(d.TotalCPU),
 		strings.ReplaceAll(megabytes(d.PeakRSS), " ", ""), compact(d.Convergence), d.BusyBeforeBurst, d.BusyAfterBurst, d.LoadBefore, orUnknown(d.LoadAfter))
 }
 

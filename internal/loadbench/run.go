@@ -79,9 +79,11 @@ type Result struct {
 	Writes int
 	Bytes  int64
 	// BurstCPU and TotalCPU are the controller's CPU time in the burst and
-	// in all; PeakRSS is its VmHWM at the end.
-	BurstCPU, TotalCPU time.Duration
-	PeakRSS            int64
+	// in all; AnnounceCPU, from the first new Service until every new /32
+	// was everywhere (the burst's cost even when the controller does not
+	// go quiet); PeakRSS is its VmHWM at the end.
+	BurstCPU, AnnounceCPU, TotalCPU time.Duration
+	PeakRSS                         int64
 	// BusyBeforeBurst and BusyAfterBurst say that the controller was still
 	// busy when the wait for quiet gave up (MaxSettle): before the burst,
 	// the figures include leftover startup work; after it, the burst's writes
@@ -382,6 +384,9 @@ func (r *runner) burst(ctx context.Context) error {
 		return err
 	}
 	waitErr := r.waitFor(ctx, "every node holds every new /32", func(o observation) bool { return o.announced == c.NewServices })
+	if u, err := r.controller.usage(); err == nil {
+		r.res.AnnounceCPU = u.CPU - cpuBefore.CPU
+	}
 	if waitErr == nil {
 		r.res.BusyAfterBurst, waitErr = r.waitQuiet(ctx)
 	}
