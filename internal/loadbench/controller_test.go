@@ -64,3 +64,20 @@ go_goroutines 120
 		t.Errorf("metric changes:\n%s\nwant (reported counters that changed, sorted):\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+func TestQueuedWork(t *testing.T) {
+	m, err := parseMetrics(strings.NewReader(`workqueue_depth{controller="frrgen-cluster",name="frrgen-cluster",priority="-100"} 96
+workqueue_depth{controller="frrgen-cluster",name="frrgen-cluster",priority="0"} 1
+workqueue_depth{controller="frrconfiguration",name="frrconfiguration",priority="0"} 0
+workqueue_adds_total{controller="frrconfiguration",name="frrconfiguration"} 300
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := queuedWork(m), "frrgen-cluster: 97"; got != want {
+		t.Errorf("queuedWork = %q, want %q (non-empty queues, priorities summed)", got, want)
+	}
+	if got := queuedWork(metricValues{}); got != "" {
+		t.Errorf("queuedWork of nothing = %q, want empty", got)
+	}
+}

@@ -103,3 +103,23 @@ func orUnknown(s string) string {
 	}
 	return s
 }
+
+// queuedWork sums the controller's workqueue_depth samples per controller
+// ("frrgen-cluster: 96"), "" when every queue is empty.
+func queuedWork(m metricValues) string {
+	depth := map[string]float64{}
+	for sample, v := range m {
+		if !strings.HasPrefix(sample, "workqueue_depth{") || v == 0 {
+			continue
+		}
+		_, rest, _ := strings.Cut(sample, `name="`)
+		name, _, _ := strings.Cut(rest, `"`)
+		depth[name] += v
+	}
+	var parts []string
+	for name, v := range depth {
+		parts = append(parts, fmt.Sprintf("%s: %g", name, v))
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, ", ")
+}

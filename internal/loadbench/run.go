@@ -349,6 +349,9 @@ func (r *runner) burst(ctx context.Context) error {
 		return err
 	}
 	metricsBefore, metricsErr := r.controller.scrape(ctx)
+	if queued := queuedWork(metricsBefore); queued != "" {
+		r.printf("the controller's work queues hold %s as the burst starts", queued)
+	}
 
 	var created atomic.Int64
 	stop := r.every(func() {
