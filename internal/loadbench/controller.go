@@ -55,6 +55,11 @@ func startController(binary, kubeconfig, logPath string, extraArgs []string) (*c
 	if has("metrics-secure") {
 		args = append(args, "--metrics-secure=false")
 	}
+	// The driver writes the Services' ingress IPs itself, as MetalLB's
+	// controller would; frrgen's own allocator would race with it.
+	if has("allocate") {
+		args = append(args, "--allocate=false")
+	}
 	args = append(args, "--metrics-bind-address="+metrics)
 	args = append(args, extraArgs...)
 	g, err := procgroup.Start(logPath, []string{"KUBECONFIG=" + kubeconfig}, args...)
