@@ -83,7 +83,9 @@ func (o *observer) apply(ev rawEvent) error {
 		o.bytes += int64(len(we.Object))
 		o.lastEventAt = ev.at
 	}
-	o.checkConverged(cfg.Spec.NodeSelector.MatchLabels[hostnameLabel], ev.at)
+	for _, node := range SelectedNodes(cfg) {
+		o.checkConverged(node, ev.at)
+	}
 	for prefix, start := range o.started {
 		if _, done := o.latency[prefix]; !done && o.tracker.HoldsEverywhere(o.nodes, prefix) {
 			o.latency[prefix] = ev.at.Sub(start)

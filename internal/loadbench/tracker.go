@@ -2,6 +2,7 @@ package loadbench
 
 import (
 	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // hostnameLabel is the label frrgen's per-node FRRConfigurations select their
@@ -14,7 +15,8 @@ type prefixSet map[string]struct{}
 
 // Tracker keeps, per node, the prefixes the node's FRRConfigurations
 // announce, as seen through a watch. A node may have several objects (frrgen
-// may split a large configuration); each one is self-contained, as frr-k8s
+// splits a large configuration into shards, and its shared layout adds
+// objects that select several nodes); each one is self-contained, as frr-k8s
 // requires, so the node holds the union of what each object holds.
 type Tracker struct {
 	objects map[string]heldObject      // by object name
@@ -22,7 +24,7 @@ type Tracker struct {
 }
 
 type heldObject struct {
-	node     string
+	nodes    []string
 	prefixes prefixSet
 }
 
@@ -35,15 +37,17 @@ func NewTracker() *Tracker {
 // modified object). An object that selects no node by hostname is ignored.
 func (t *Tracker) Observe(cfg *frrv1beta1.FRRConfiguration) {
 	t.Forget(cfg.Name)
-	node := cfg.Spec.NodeSelector.MatchLabels[hostnameLabel]
-	if node == "" {
+	nodes := SelectedNodes(cfg)
+	if len(nodes) == 0 {
 		return
 	}
-	t.objects[cfg.Name] = heldObject{node: node, prefixes: announced(cfg)}
-	if t.byNode[node] == nil {
-		t.byNode[node] = map[string]bool{}
+	t.objects[cfg.Name] = heldObject{nodes: nodes, prefixes: announced(cfg)}
+	for _, node := range nodes {
+		if t.byNode[node] == nil {
+			t.byNode[node] = map[string]bool{}
+		}
+		t.byNode[node][cfg.Name] = true
 	}
-	t.byNode[node][cfg.Name] = true
 }
 
 // Forget drops a deleted FRRConfiguration.
@@ -53,7 +57,31 @@ func (t *Tracker) Forget(name string) {
 		return
 	}
 	delete(t.objects, name)
-	delete(t.byNode[old.node], name)
+	for _, node := range old.nodes {
+		delete(t.byNode[node], name)
+	}
+}
+
+// SelectedNodes returns the nodes cfg selects by hostname: frrgen's per-node
+// objects (and their shards) name one in matchLabels, its shared objects
+// several with the In operator. An object that also selects by anything
+// else selects none here.
+func SelectedNodes(cfg *frrv1beta1.FRRConfiguration) []string {
+	sel := cfg.Spec.NodeSelector
+	var nodes []string
+	for key, value := range sel.MatchLabels {
+		if key != hostnameLabel {
+			return nil
+		}
+		nodes = append(nodes, value)
+	}
+	for _, e := range sel.MatchExpressions {
+		if e.Key != hostnameLabel || e.Operator != metav1.LabelSelectorOpIn || len(nodes) > 0 {
+			return nil
+		}
+		nodes = append(nodes, e.Values...)
+	}
+	return nodes
 }
 
 // Names returns the names of the objects the tracker knows.

@@ -93,9 +93,38 @@ func TestTrackerObjects(t *testing.T) {
 		t.Error("after deleting b2, node-001 holds p1 only")
 	}
 	// An object that selects no node by hostname is nobody's.
-	tr.Observe(config("shared", "", both))
+	tr.Observe(config("none", "", both))
 	if tr.Holds("", p1) || len(tr.Names()) != 2 {
 		t.Errorf("an object without a hostname selector was tracked: %v", tr.Names())
+	}
+}
+
+func TestTrackerSharedObjects(t *testing.T) {
+	only1 := frrv1beta1.Router{Prefixes: []string{p1}, Neighbors: []frrv1beta1.Neighbor{neighbor("192.0.2.1", p1)}}
+	shared := config("frrgen-shared-x", "", only1)
+	shared.Spec.NodeSelector.MatchExpressions = []metav1.LabelSelectorRequirement{
+		{Key: hostnameLabel, Operator: metav1.LabelSelectorOpIn, Values: []string{"node-000", "node-001"}}}
+	tr := NewTracker()
+	tr.Observe(shared)
+	if !tr.HoldsEverywhere([]string{"node-000", "node-001"}, p1) || tr.Holds("node-002", p1) {
+		t.Error("a shared object's prefixes are held by exactly the nodes it lists")
+	}
+	tr.Forget(shared.Name)
+	if tr.Holds("node-000", p1) || tr.Holds("node-001", p1) {
+		t.Error("after its deletion, a shared object's nodes still hold its prefixes")
+	}
+	for _, sel := range []metav1.LabelSelector{
+		{MatchLabels: map[string]string{"rack": "a"}},
+		{MatchLabels: map[string]string{hostnameLabel: "node-000", "rack": "a"}},
+		{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: hostnameLabel, Operator: metav1.LabelSelectorOpNotIn, Values: []string{"node-000"}}}},
+		{MatchLabels: map[string]string{hostnameLabel: "node-000"},
+			MatchExpressions: []metav1.LabelSelectorRequirement{{Key: hostnameLabel, Operator: metav1.LabelSelectorOpIn, Values: []string{"node-001"}}}},
+	} {
+		cfg := config("other", "", only1)
+		cfg.Spec.NodeSelector = sel
+		if nodes := SelectedNodes(cfg); nodes != nil {
+			t.Errorf("SelectedNodes(%v) = %v, want none: it does not select by hostname alone", sel, nodes)
+		}
 	}
 }
 
