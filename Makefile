@@ -125,6 +125,25 @@ test: envtest-assets $(BIN)/frr-k8s-controller $(BIN)/metallb-controller image #
 .PHONY: FORCE
 FORCE:
 
+##@ Benchmark
+
+# Cluster sizes of `make bench-controller`, NODESxSERVICES (issue 11's table).
+BENCH_SIZES ?= 10x1000 100x5000
+# Extra flags for the driver, e.g. BENCH_FLAGS='-new-services 50 -rate 10 -timeout 45m'.
+BENCH_FLAGS ?=
+
+# The envtest binaries are built only when missing (their file targets would
+# also rebuild them after a checkout touches hack/envtest/go.mod).
+.PHONY: bench-controller
+bench-controller: build ## Load benchmark: the real controller process on envtest, per size of BENCH_SIZES (see README, Performance).
+	@[ -x $(BIN)/kube-apiserver ] && [ -x $(BIN)/etcd ] || $(MAKE) --no-print-directory envtest-assets
+	go build -o $(BIN)/loadbench ./hack/loadbench
+	@for size in $(BENCH_SIZES); do \
+		nodes=$${size%x*}; services=$${size#*x}; \
+		echo ">> $(BIN)/loadbench -nodes $$nodes -services $$services $(BENCH_FLAGS)"; \
+		$(BIN)/loadbench -nodes $$nodes -services $$services $(BENCH_FLAGS) || exit 1; \
+	done
+
 .PHONY: help
 help:
 	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  %-18s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
