@@ -51,7 +51,7 @@ type Translation struct {
 	translate.Result
 	// version is the input version it was built from; builds have
 	// increasing versions.
-	version uint64
+	version      uint64
 	configByNode map[string]*frrv1beta1.FRRConfiguration
 }
 
