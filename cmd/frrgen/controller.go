@@ -69,9 +69,29 @@ func runController(f *controllerFlags) error {
 	return manager.Run(ctrl.SetupSignalHandler(), config, f.settings)
 }
 
+// restConfig is the client configuration of kubeconfig (or the usual
+// places), with one client-side rate limit whichever way it was found:
+// client-go's default (5 requests/s) with --kubeconfig, controller-runtime's
+// (20/s) otherwise, either of which makes a burst of Service changes on a
+// few dozen nodes queue for seconds (the load benchmark shows it).
 func restConfig(kubeconfig string) (*rest.Config, error) {
+	var cfg *rest.Config
+	var err error
 	if kubeconfig != "" {
-		return clientcmd.BuildConfigFromFlags("", kubeconfig)
+		cfg, err = clientcmd.BuildConfigFromFlags("", kubeconfig)
+	} else {
+		cfg, err = ctrl.GetConfig()
 	}
-	return ctrl.GetConfig()
+	if err != nil {
+		return nil, err
+	}
+	cfg.QPS, cfg.Burst = apiQPS, apiBurst
+	return cfg, nil
 }
+
+// The client-side rate limit of frrgen's API requests; the apiserver's own
+// priority and fairness still applies.
+const (
+	apiQPS   = 200
+	apiBurst = 400
+)
