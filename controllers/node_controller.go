@@ -328,14 +328,3 @@ func countPrefixes(configs []frrv1beta1.FRRConfiguration) int {
 	}
 	return n
 }
-
-// withEntries returns m with every entry of add set.
-func withEntries(m, add map[string]string) map[string]string {
-	if m == nil {
-		m = map[string]string{}
-	}
-	for k, v := range add {
-		m[k] = v
-	}
-	return m
-}

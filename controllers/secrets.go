@@ -148,10 +148,10 @@ func (m *mirrors) ensure(ctx context.Context, reader client.Reader, want *corev1
 		}
 		return m.create(ctx, want)
 	case !bytes.Equal(current.Data[passwordKey], want.Data[passwordKey]) || len(current.Data) != len(want.Data) ||
-		!hasAll(current.Annotations, want.Annotations):
+		!nodeplan.HasAll(current.Annotations, want.Annotations):
 		updated := current.DeepCopy()
 		updated.Data = want.Data
-		updated.Annotations = withEntries(updated.Annotations, want.Annotations)
+		updated.Annotations = nodeplan.WithEntries(updated.Annotations, want.Annotations)
 		return countWrite(kindSecret, verbUpdate, m.client.Update(ctx, updated))
 	}
 	return nil

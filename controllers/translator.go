@@ -14,6 +14,7 @@ import (
 
 	metallbv1beta1 "github.com/frrgen/frrgen/api/v1beta1"
 	metallbv1beta2 "github.com/frrgen/frrgen/api/v1beta2"
+	"github.com/frrgen/frrgen/internal/nodeplan"
 	"github.com/frrgen/frrgen/internal/translate"
 )
 
@@ -67,7 +68,7 @@ func newTranslation(result translate.Result, o owner) *Translation {
 		config := &result.Configs[i]
 		// The managed-by label is what lets us find, and ever delete, the
 		// object again; never write one without it.
-		config.Labels = withEntries(config.Labels, map[string]string{translate.LabelManagedBy: translate.ManagedByValue})
+		config.Labels = nodeplan.WithEntries(config.Labels, map[string]string{translate.LabelManagedBy: translate.ManagedByValue})
 		o.stampConfig(config)
 		t.configByNode[config.Annotations[translate.AnnotationNode]] = config
 	}

@@ -222,8 +222,8 @@ func createsAndUpdates(desired, stored []frrv1beta1.FRRConfiguration) []Write {
 		}
 		updated := stored[i].DeepCopy()
 		updated.Spec = *d.Spec.DeepCopy()
-		updated.Labels = withEntries(updated.Labels, d.Labels)
-		updated.Annotations = withEntries(updated.Annotations, d.Annotations)
+		updated.Labels = WithEntries(updated.Labels, d.Labels)
+		updated.Annotations = WithEntries(updated.Annotations, d.Annotations)
 		updated.OwnerReferences = slices.Clone(d.OwnerReferences)
 		out = append(out, Write{Verb: Update, Config: updated})
 	}
@@ -244,8 +244,8 @@ func deletes(stored, desired []frrv1beta1.FRRConfiguration) []Write {
 // apiserver's defaults are applied, every label and annotation of desired
 // and its owner references.
 func UpToDate(stored, desired *frrv1beta1.FRRConfiguration) bool {
-	return SpecsEqual(&stored.Spec, &desired.Spec) && hasAll(stored.Labels, desired.Labels) &&
-		hasAll(stored.Annotations, desired.Annotations) &&
+	return SpecsEqual(&stored.Spec, &desired.Spec) && HasAll(stored.Labels, desired.Labels) &&
+		HasAll(stored.Annotations, desired.Annotations) &&
 		equality.Semantic.DeepEqual(stored.OwnerReferences, desired.OwnerReferences)
 }
 
@@ -277,8 +277,8 @@ func withAPIDefaults(spec *frrv1beta1.FRRConfigurationSpec) *frrv1beta1.FRRConfi
 	return out
 }
 
-// hasAll reports whether every key of want is in have with the same value.
-func hasAll(have, want map[string]string) bool {
+// HasAll reports whether every key of want is in have with the same value.
+func HasAll(have, want map[string]string) bool {
 	for k, v := range want {
 		if got, ok := have[k]; !ok || got != v {
 			return false
@@ -287,8 +287,8 @@ func hasAll(have, want map[string]string) bool {
 	return true
 }
 
-// withEntries returns m with every entry of add set.
-func withEntries(m, add map[string]string) map[string]string {
+// WithEntries returns m with every entry of add set.
+func WithEntries(m, add map[string]string) map[string]string {
 	if m == nil {
 		m = map[string]string{}
 	}
