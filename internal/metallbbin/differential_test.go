@@ -438,18 +438,14 @@ func (s *sequence) compare(waiting []string) string {
 }
 
 // agrees: equal, except that the waiting Services may have shared out the
-// freed addresses differently (MetalLB's order among them, and its retries
+// same addresses differently (MetalLB's order among them, and its retries
 // after a status write conflict, are timing): all of them together must get
-// the same addresses, or, when they competed for fewer addresses than they
-// needed (a dual-stack Service and a single-stack one wanting the last IPv4
-// address, say), as many of them must be served. compare then checks that
-// the model allows MetalLB's choice and adopts it.
+// the same ones.
 func agrees(want, got map[string][]string, waiting []string) bool {
 	if len(want) != len(got) {
 		return false
 	}
 	var wantW, gotW []string
-	wantServed, gotServed := 0, 0
 	for k, w := range want {
 		g, ok := got[k]
 		if !ok {
@@ -457,12 +453,6 @@ func agrees(want, got map[string][]string, waiting []string) bool {
 		}
 		if slices.Contains(waiting, k) {
 			wantW, gotW = append(wantW, w...), append(gotW, g...)
-			if len(w) > 0 {
-				wantServed++
-			}
-			if len(g) > 0 {
-				gotServed++
-			}
 			continue
 		}
 		if !slices.Equal(w, g) {
@@ -471,7 +461,7 @@ func agrees(want, got map[string][]string, waiting []string) bool {
 	}
 	slices.Sort(wantW)
 	slices.Sort(gotW)
-	return slices.Equal(wantW, gotW) || (len(waiting) > 0 && wantServed == gotServed)
+	return slices.Equal(wantW, gotW)
 }
 
 // observe reads every live Service's status from the apiserver.
