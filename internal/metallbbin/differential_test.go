@@ -28,11 +28,9 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	metallbv1beta1 "github.com/frrgen/frrgen/api/v1beta1"
 	"github.com/frrgen/frrgen/internal/allocate"
@@ -122,32 +120,9 @@ func startDiffHarness(t *testing.T) *diffHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	crds, err := metallbbin.CRDDir(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	assets, err := testenv.AssetsDir(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	te := &envtest.Environment{BinaryAssetsDirectory: assets, CRDDirectoryPaths: []string{crds}, ErrorIfCRDPathMissing: true}
 	// Dual stack, so that RequireDualStack and PreferDualStack Services get
 	// two cluster IPs as in a dual-stack cluster.
-	te.ControlPlane.GetAPIServer().Configure().Set("service-cluster-ip-range", "10.0.0.0/16,fd00:10::/108")
-	cfg, err := te.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = te.Stop() })
-	c, err := client.New(cfg, client.Options{Scheme: clientgoscheme.Scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
-	work := t.TempDir()
-	kubeconfig := filepath.Join(work, "kubeconfig")
-	if err := os.WriteFile(kubeconfig, te.KubeConfig, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	c, kubeconfig := startMetalLBControlPlane(t, root, "10.0.0.0/16,fd00:10::/108")
 	ctx := context.Background()
 	for _, ns := range []string{diffNS, teamNS} {
 		if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
@@ -160,7 +135,7 @@ func startDiffHarness(t *testing.T) *diffHarness {
 			t.Fatal(err)
 		}
 	}
-	opts := metallbbin.ControllerOptions{Kubeconfig: kubeconfig, Namespace: diffNS, LogPath: filepath.Join(work, "controller.log")}
+	opts := metallbbin.ControllerOptions{Kubeconfig: kubeconfig, Namespace: diffNS, LogPath: filepath.Join(filepath.Dir(kubeconfig), "controller.log")}
 	ctrl, err := metallbbin.StartController(root, opts)
 	if err != nil {
 		t.Fatal(err)

@@ -32,29 +32,7 @@ func TestControllerAllocates(t *testing.T) {
 	if _, err := metallbbin.ControllerBinary(root); err != nil {
 		t.Fatal(err)
 	}
-	crds, err := metallbbin.CRDDir(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	assets, err := testenv.AssetsDir(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	te := &envtest.Environment{BinaryAssetsDirectory: assets, CRDDirectoryPaths: []string{crds}, ErrorIfCRDPathMissing: true}
-	cfg, err := te.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = te.Stop() })
-	c, err := client.New(cfg, client.Options{Scheme: clientgoscheme.Scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
-	work := t.TempDir()
-	kubeconfig := filepath.Join(work, "kubeconfig")
-	if err := os.WriteFile(kubeconfig, te.KubeConfig, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	c, kubeconfig := startMetalLBControlPlane(t, root, "")
 	ctx := context.Background()
 	const ns = "metallb-system"
 	mustCreate(t, c, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
@@ -65,7 +43,7 @@ func TestControllerAllocates(t *testing.T) {
 	}}
 	mustCreate(t, c, pool)
 
-	opts := metallbbin.ControllerOptions{Kubeconfig: kubeconfig, Namespace: ns, LogPath: filepath.Join(work, "controller.log")}
+	opts := metallbbin.ControllerOptions{Kubeconfig: kubeconfig, Namespace: ns, LogPath: filepath.Join(filepath.Dir(kubeconfig), "controller.log")}
 	ctrl, err := metallbbin.StartController(root, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -150,4 +128,37 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// startMetalLBControlPlane starts kube-apiserver and etcd with MetalLB's
+// CRDs (serviceRange, when set, replaces the Service cluster IP range) and
+// returns a client and a kubeconfig file for MetalLB's controller.
+func startMetalLBControlPlane(t *testing.T, root, serviceRange string) (client.Client, string) {
+	t.Helper()
+	crds, err := metallbbin.CRDDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assets, err := testenv.AssetsDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	te := &envtest.Environment{BinaryAssetsDirectory: assets, CRDDirectoryPaths: []string{crds}, ErrorIfCRDPathMissing: true}
+	if serviceRange != "" {
+		te.ControlPlane.GetAPIServer().Configure().Set("service-cluster-ip-range", serviceRange)
+	}
+	cfg, err := te.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = te.Stop() })
+	c, err := client.New(cfg, client.Options{Scheme: clientgoscheme.Scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kubeconfig, te.KubeConfig, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return c, kubeconfig
 }
