@@ -116,33 +116,21 @@ func TestBuildLeavesSnapshot(t *testing.T) {
 }
 
 func deepCopySnapshot(s translate.Snapshot) translate.Snapshot {
-	var out translate.Snapshot
-	for i := range s.Pools {
-		out.Pools = append(out.Pools, *s.Pools[i].DeepCopy())
+	return translate.Snapshot{
+		Pools: deepCopies(s.Pools), Peers: deepCopies(s.Peers), Advertisements: deepCopies(s.Advertisements),
+		Communities: deepCopies(s.Communities), BFDProfiles: deepCopies(s.BFDProfiles), Nodes: deepCopies(s.Nodes),
+		Services: deepCopies(s.Services), EndpointSlices: deepCopies(s.EndpointSlices), Secrets: deepCopies(s.Secrets),
 	}
-	for i := range s.Peers {
-		out.Peers = append(out.Peers, *s.Peers[i].DeepCopy())
-	}
-	for i := range s.Advertisements {
-		out.Advertisements = append(out.Advertisements, *s.Advertisements[i].DeepCopy())
-	}
-	for i := range s.Communities {
-		out.Communities = append(out.Communities, *s.Communities[i].DeepCopy())
-	}
-	for i := range s.BFDProfiles {
-		out.BFDProfiles = append(out.BFDProfiles, *s.BFDProfiles[i].DeepCopy())
-	}
-	for i := range s.Nodes {
-		out.Nodes = append(out.Nodes, *s.Nodes[i].DeepCopy())
-	}
-	for i := range s.Services {
-		out.Services = append(out.Services, *s.Services[i].DeepCopy())
-	}
-	for i := range s.EndpointSlices {
-		out.EndpointSlices = append(out.EndpointSlices, *s.EndpointSlices[i].DeepCopy())
-	}
-	for i := range s.Secrets {
-		out.Secrets = append(out.Secrets, *s.Secrets[i].DeepCopy())
+}
+
+// deepCopies copies every object of in (its generated DeepCopy).
+func deepCopies[T any, P interface {
+	*T
+	DeepCopy() *T
+}](in []T) []T {
+	var out []T
+	for i := range in {
+		out = append(out, *P(&in[i]).DeepCopy())
 	}
 	return out
 }
