@@ -160,6 +160,11 @@ help:
 E2E_WORKDIR ?= /tmp/frrgen-e2e
 # Extra arguments for the suite, e.g. E2E_FLAGS='-ginkgo.focus=seed'.
 E2E_FLAGS ?=
+# Which specs run, by label. The `large` spec (one node with thousands of
+# service IPs: FRR's reload of that configuration takes minutes) runs only
+# with `make e2e-large` (FRRGEN_E2E_LARGE_IPS sets the number, default 2000).
+E2E_LABELS ?= !large
+E2E_TIMEOUT ?= 60m
 
 # The frr-k8s node daemon, built from the Go module proxy by the tools module
 # in hack/frrk8s (cold: about 4.5 minutes on 2 cores; skipped when present).
@@ -205,13 +210,17 @@ e2e: e2e-deps envtest-assets $(BIN)/frrgen $(BIN)/frr-k8s-controller ## Run the 
 	@flock -n $(E2E_LOCK) true || echo ">> another e2e run holds $(E2E_LOCK); waiting"
 	@flock $(E2E_LOCK) $(MAKE) --no-print-directory e2e-locked
 
+.PHONY: e2e-large
+e2e-large: ## Run the e2e spec of one node with many service IPs (FRRGEN_E2E_LARGE_IPS; long; not in make e2e).
+	@$(MAKE) --no-print-directory e2e E2E_LABELS=large E2E_TIMEOUT=8h
+
 .PHONY: e2e-locked
 e2e-locked:
 	@# The suite stops everything itself (AfterSuite, and checks nothing is
 	@# left); e2e-clean afterwards also covers a suite killed outright.
 	@# -mod=mod: e2e/go.mod follows frrgen's requirements (replace ../) even
 	@# when a change to the root go.mod has not been copied into it yet.
-	rc=0; cd e2e && FRRGEN_E2E_WORKDIR=$(E2E_WORKDIR) go test -mod=mod . -count=1 -timeout 60m -v -ginkgo.v $(E2E_FLAGS) || rc=$$?; \
+	rc=0; cd e2e && FRRGEN_E2E_WORKDIR=$(E2E_WORKDIR) go test -mod=mod . -count=1 -timeout $(E2E_TIMEOUT) -v -ginkgo.v '-ginkgo.label-filter=$(E2E_LABELS)' $(E2E_FLAGS) || rc=$$?; \
 	cd $(ROOT) && $(MAKE) --no-print-directory e2e-clean-locked; exit $$rc
 
 .PHONY: e2e-clean
