@@ -24,7 +24,7 @@ import (
 
 	metallbv1beta1 "github.com/frrgen/frrgen/api/v1beta1"
 	metallbv1beta2 "github.com/frrgen/frrgen/api/v1beta2"
-	"github.com/frrgen/frrgen/internal/metallbcrds"
+	"github.com/frrgen/frrgen/internal/metallbbin"
 	"github.com/frrgen/frrgen/internal/procgroup"
 )
 
@@ -44,7 +44,7 @@ func readCRDs(dir string) map[string]*apiextensionsv1.CustomResourceDefinition {
 }
 
 func metallbCRDs() map[string]*apiextensionsv1.CustomResourceDefinition {
-	dir, err := metallbcrds.Dir()
+	dir, err := metallbbin.CRDDir(env.RepoRoot)
 	Expect(err).NotTo(HaveOccurred())
 	return readCRDs(dir)
 }
