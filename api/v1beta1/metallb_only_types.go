@@ -12,6 +12,7 @@ import (
 
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
+// +kubebuilder:metadata:labels="frrgen.io/schemas=frrgen"
 
 // L2Advertisement is MetalLB's layer 2 announcement; frrgen announces over
 // BGP only and ignores it.
@@ -38,6 +39,7 @@ type L2AdvertisementList struct {
 
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
+// +kubebuilder:metadata:labels="frrgen.io/schemas=frrgen"
 
 // ServiceL2Status is the layer 2 announcement status MetalLB's speakers write.
 type ServiceL2Status struct {
@@ -63,6 +65,7 @@ type ServiceL2StatusList struct {
 
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
+// +kubebuilder:metadata:labels="frrgen.io/schemas=frrgen"
 
 // ServiceBGPStatus is the BGP announcement status MetalLB's speakers write.
 type ServiceBGPStatus struct {
