@@ -129,6 +129,16 @@ func (d Decision) Summary() string {
 		d.Schemas.owner(), status, d.ConfigurationState)
 }
 
+// Standalone is the decision on frrgen's own CRDs: every status is
+// frrgen's to write.
+func Standalone() Decision {
+	d := Decision{Schemas: Frrgen, ObjectStatus: map[string]bool{}}
+	for kind := range inputCRDs {
+		d.ObjectStatus[kind] = true
+	}
+	return d
+}
+
 // Decide picks the schemas from the installed CRDs (those of CRDNames that
 // exist), checks them against choice (--metallb-schemas) and allocate
 // (--allocate), and says what frrgen may write there.
@@ -164,13 +174,10 @@ func Decide(choice Choice, allocate bool, installed []CRD) (Decision, error) {
 		return Decision{}, fmt.Errorf("--metallb-schemas=%s, but the installed metallb.io CRDs are %s's (%s %s the label %s=%s)",
 			choice, found.owner(), inputCRDs[translate.KindIPAddressPool], map[Choice]string{Frrgen: "has", MetalLB: "lacks"}[found], MarkerLabel, MarkerValue)
 	}
-	d := Decision{Schemas: found, ObjectStatus: map[string]bool{}}
 	if found == Frrgen {
-		for kind := range inputCRDs {
-			d.ObjectStatus[kind] = true
-		}
-		return d, nil
+		return Standalone(), nil
 	}
+	d := Decision{Schemas: MetalLB, ObjectStatus: map[string]bool{}}
 	if allocate {
 		return Decision{}, fmt.Errorf("--allocate=true on MetalLB's CRDs: MetalLB's controller assigns the Service addresses there; run frrgen with --allocate=false (config/alongside-metallb does)")
 	}

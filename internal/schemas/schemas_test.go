@@ -1,4 +1,4 @@
-package schemas
+package schemas_test
 
 import (
 	"os"
@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/frrgen/frrgen/internal/metallbbin"
+	. "github.com/frrgen/frrgen/internal/schemas"
 	"github.com/frrgen/frrgen/internal/testenv"
 	"github.com/frrgen/frrgen/internal/translate"
 )
@@ -31,7 +32,16 @@ func metallbCRDs(extra ...CRD) []CRD {
 	return append(out, extra...)
 }
 
-func inputNames() []string { return sortedValues(inputCRDs) }
+// inputNames are the CRDs of the kinds frrgen reads.
+func inputNames() []string {
+	var names []string
+	for _, n := range CRDNames() {
+		if n != ConfigurationStateCRD {
+			names = append(names, n)
+		}
+	}
+	return names
+}
 
 func without(crds []CRD, name string) []CRD {
 	var out []CRD
