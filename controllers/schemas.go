@@ -177,8 +177,13 @@ func (w *configStateWriter) write(ctx context.Context, objects []translate.Objec
 	}
 	conditions = keepCondition(conditions, status.Condition.Type)
 	meta.SetStatusCondition(&conditions, status.Condition)
+	// null removes errorSummary when valid, as MetalLB leaves it out.
+	var summary any
+	if status.ErrorSummary != "" {
+		summary = status.ErrorSummary
+	}
 	patch := map[string]any{"status": map[string]any{
-		"result": status.Result, "errorSummary": status.ErrorSummary, "conditions": conditions,
+		"result": status.Result, "errorSummary": summary, "conditions": conditions,
 	}}
 	data, err := json.Marshal(patch)
 	if err != nil {
