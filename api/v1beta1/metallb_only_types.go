@@ -89,8 +89,33 @@ type ServiceBGPStatusList struct {
 	Items           []ServiceBGPStatus `json:"items"`
 }
 
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:metadata:labels="frrgen.io/schemas=frrgen"
+
+// ConfigurationState is the configuration validity MetalLB's components
+// (v0.15.3 and later) report; MetalLB v0.15.3's controller watches it.
+type ConfigurationState struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// +optional
+	// +kubebuilder:pruning:PreserveUnknownFields
+	Status runtime.RawExtension `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// ConfigurationStateList is a list of ConfigurationState.
+type ConfigurationStateList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []ConfigurationState `json:"items"`
+}
+
 func init() {
 	SchemeBuilder.Register(&L2Advertisement{}, &L2AdvertisementList{},
 		&ServiceL2Status{}, &ServiceL2StatusList{},
-		&ServiceBGPStatus{}, &ServiceBGPStatusList{})
+		&ServiceBGPStatus{}, &ServiceBGPStatusList{},
+		&ConfigurationState{}, &ConfigurationStateList{})
 }
