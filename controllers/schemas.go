@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"time"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -206,3 +207,42 @@ func keepCondition(conditions []metav1.Condition, t string) []metav1.Condition {
 	}
 	return nil
 }
+
+// SchemaRecheck re-reads the metallb.io CRDs every Interval and fails (the
+// manager stops, the process exits and its restart decides again) when the
+// decision differs from the one frrgen started with: CRDs replaced under a
+// running frrgen would otherwise make it write status a schema prunes, or
+// stop writing status it owns. It runs in every replica.
+type SchemaRecheck struct {
+	Reader   client.Reader
+	Choice   schemas.Choice
+	Allocate bool
+	Started  schemas.Decision
+	Interval time.Duration
+}
+
+// Start implements manager.Runnable.
+func (s *SchemaRecheck) Start(ctx context.Context) error {
+	ticker := time.NewTicker(s.Interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C:
+		}
+		now, err := DetectSchemas(ctx, s.Reader, s.Choice, s.Allocate)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("the metallb.io CRDs changed since start; restarting: %w", err)
+		}
+		if now.Summary() != s.Started.Summary() {
+			return fmt.Errorf("the metallb.io CRDs changed since start (was: %s; now: %s); restarting to run on them", s.Started.Summary(), now.Summary())
+		}
+	}
+}
+
+// NeedLeaderElection implements manager.LeaderElectionRunnable.
+func (s *SchemaRecheck) NeedLeaderElection() bool { return false }

@@ -26,6 +26,7 @@ import (
 
 	"github.com/frrgen/frrgen/controllers"
 	"github.com/frrgen/frrgen/internal/configstate"
+	"github.com/frrgen/frrgen/internal/schemas"
 	"github.com/frrgen/frrgen/internal/testenv"
 )
 
@@ -98,7 +99,36 @@ var _ = Describe("frrgen alongside MetalLB's controller, on MetalLB's CRDs", Ord
 		Expect(metallbStatusWrites()).To(BeZero())
 		Expect(statusManagers("ipaddresspools", "first-pool")).NotTo(ContainElement(controllers.FieldManager))
 	})
+
+	It("stops when the CRDs change under it, and starts again on MetalLB's", func() {
+		setMarker("ipaddresspools.metallb.io", true) // now a mixed set
+		Eventually(frrgenDone).Should(BeClosed())
+		Expect(frrgenErr).To(MatchError(ContainSubstring("the metallb.io CRDs changed since start; restarting: mixed metallb.io CRDs: ipaddresspools.metallb.io are frrgen's")))
+		setMarker("ipaddresspools.metallb.io", false)
+		startFrrgen()
+		addresses["after-frrgen-restart"] = createService("after-frrgen-restart")
+		Eventually(announced).WithArguments("node-b").Should(ContainElement(addresses["after-frrgen-restart"] + "/32"))
+	})
 })
+
+// setMarker adds or removes frrgen's schema label on a CRD.
+func setMarker(crd string, on bool) {
+	u := &unstructured.Unstructured{}
+	u.SetAPIVersion("apiextensions.k8s.io/v1")
+	u.SetKind("CustomResourceDefinition")
+	Expect(k8s.Get(context.Background(), types.NamespacedName{Name: crd}, u)).To(Succeed())
+	labels := u.GetLabels()
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	if on {
+		labels[schemas.MarkerLabel] = schemas.MarkerValue
+	} else {
+		delete(labels, schemas.MarkerLabel)
+	}
+	u.SetLabels(labels)
+	Expect(k8s.Update(context.Background(), u)).To(Succeed())
+}
 
 // applySamples creates the seed's documents as written.
 func applySamples(files ...string) {

@@ -50,6 +50,8 @@ var (
 	ctrlOpts   metallbbin.ControllerOptions
 	stopFrrgen context.CancelFunc
 	frrgenDone chan struct{}
+	// frrgenErr is what manager.Run returned, once frrgenDone is closed.
+	frrgenErr error
 )
 
 var _ = BeforeSuite(func() {
@@ -120,6 +122,7 @@ var _ = BeforeSuite(func() {
 	DeferCleanup(func() {
 		stopFrrgen()
 		Eventually(frrgenDone).WithTimeout(time.Minute).Should(BeClosed())
+		Expect(frrgenErr).NotTo(HaveOccurred())
 	})
 })
 
@@ -143,13 +146,13 @@ func startFrrgen() {
 		NodeWorkers:                   2,
 		Allocate:                      false,
 		Schemas:                       schemas.MetalLB,
+		SchemaRecheckInterval:         500 * time.Millisecond,
 		AllowDuplicateControllerNames: true,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	stopFrrgen, frrgenDone = cancel, make(chan struct{})
 	go func() {
-		defer GinkgoRecover()
 		defer close(frrgenDone)
-		Expect(manager.Run(ctx, cfg, settings)).To(Succeed())
+		frrgenErr = manager.Run(ctx, cfg, settings)
 	}()
 }

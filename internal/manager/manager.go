@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -48,12 +49,18 @@ type Settings struct {
 	// Allocate runs the IP allocation controller (standalone mode).
 	Allocate bool
 	// Schemas is --metallb-schemas; empty means schemas.Auto.
-	Schemas                 schemas.Choice
+	Schemas schemas.Choice
+	// SchemaRecheckInterval is how often the CRDs are read again (a
+	// change stops the manager); 0 means DefaultSchemaRecheckInterval.
+	SchemaRecheckInterval   time.Duration
 	LeaderElectionNamespace string
 	// AllowDuplicateControllerNames lets one process run several managers
 	// one after another (tests).
 	AllowDuplicateControllerNames bool
 }
+
+// DefaultSchemaRecheckInterval: reading six CRDs a minute costs nothing.
+const DefaultSchemaRecheckInterval = time.Minute
 
 // Run starts the manager and blocks until ctx is done or it fails.
 func Run(ctx context.Context, restConfig *rest.Config, s Settings) error {
@@ -85,6 +92,11 @@ func Run(ctx context.Context, restConfig *rest.Config, s Settings) error {
 		return err
 	}
 	log.Info(decision.Summary(), "metallbSchemas", cmp.Or(s.Schemas, schemas.Auto))
+	recheck := &controllers.SchemaRecheck{Reader: mgr.GetAPIReader(), Choice: cmp.Or(s.Schemas, schemas.Auto), Allocate: s.Allocate,
+		Started: decision, Interval: cmp.Or(s.SchemaRecheckInterval, DefaultSchemaRecheckInterval)}
+	if err := mgr.Add(recheck); err != nil {
+		return err
+	}
 	// An unset key namespace is the input namespace, where frrgen runs.
 	setup := controllers.Config{Schemas: decision, Translate: s.Translation, OwnershipKeyNamespace: cmp.Or(s.OwnershipKeyNamespace, s.Translation.Namespace), NodeWorkers: s.NodeWorkers, MaxObjectBytes: s.MaxObjectBytes}
 	if err := controllers.Setup(ctx, mgr, setup); err != nil {
