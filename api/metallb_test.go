@@ -24,7 +24,7 @@ import (
 
 	metallbv1beta1 "github.com/frrgen/frrgen/api/v1beta1"
 	metallbv1beta2 "github.com/frrgen/frrgen/api/v1beta2"
-	"github.com/frrgen/frrgen/internal/metallbcrds"
+	"github.com/frrgen/frrgen/internal/metallbbin"
 	"github.com/frrgen/frrgen/internal/procgroup"
 )
 
@@ -43,10 +43,20 @@ func readCRDs(dir string) map[string]*apiextensionsv1.CustomResourceDefinition {
 	return crds
 }
 
+// metallbCRDs are MetalLB v0.15.2's CRDs and the ConfigurationState CRD
+// v0.15.3 adds (its controller watches that kind too).
 func metallbCRDs() map[string]*apiextensionsv1.CustomResourceDefinition {
-	dir, err := metallbcrds.Dir()
+	dir, err := metallbbin.CRDDir(env.RepoRoot)
 	Expect(err).NotTo(HaveOccurred())
-	return readCRDs(dir)
+	crds := readCRDs(dir)
+	file, err := metallbbin.ConfigurationStateCRD()
+	Expect(err).NotTo(HaveOccurred())
+	data, err := os.ReadFile(file)
+	Expect(err).NotTo(HaveOccurred())
+	configState := &apiextensionsv1.CustomResourceDefinition{}
+	Expect(yaml.Unmarshal(data, configState)).To(Succeed(), file)
+	crds[configState.Name] = configState
+	return crds
 }
 
 func specSchema(crd *apiextensionsv1.CustomResourceDefinition, version string) apiextensionsv1.JSONSchemaProps {

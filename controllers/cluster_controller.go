@@ -20,7 +20,9 @@ import (
 
 	metallbv1beta1 "github.com/frrgen/frrgen/api/v1beta1"
 	metallbv1beta2 "github.com/frrgen/frrgen/api/v1beta2"
+	"github.com/frrgen/frrgen/internal/configstate"
 	"github.com/frrgen/frrgen/internal/merge"
+	"github.com/frrgen/frrgen/internal/schemas"
 	"github.com/frrgen/frrgen/internal/translate"
 )
 
@@ -37,6 +39,14 @@ type ClusterReconciler struct {
 	owner      owner
 	mirrors    *mirrors
 	outcomes   *nodeOutcomes
+	// Schemas says which kinds' status frrgen writes and whether it
+	// reports in MetalLB's ConfigurationState.
+	Schemas schemas.Decision
+	// unwritten keeps, for the objects whose status frrgen does not write,
+	// the conditions it would have written (see patchStatus).
+	unwritten *unwrittenConditions
+	// configState is frrgen's ConfigurationState as last written.
+	configState *configStateWriter
 
 	mu sync.Mutex
 	// announcements holds the last announcement text of each service; nil
@@ -65,6 +75,11 @@ func (r *ClusterReconciler) Reconcile(ctx context.Context, _ ctrl.Request) (ctrl
 	}
 	if err := r.updateStatuses(ctx, translation, problems); err != nil {
 		return ctrl.Result{}, fmt.Errorf("writing status: %w", err)
+	}
+	if r.Schemas.ConfigurationState {
+		if err := r.configState.write(ctx, translation.Objects); err != nil {
+			return ctrl.Result{}, fmt.Errorf("writing ConfigurationState %s/%s: %w", r.Options.Namespace, configstate.Name, err)
+		}
 	}
 	// Service Events say what the nodes were given: they wait until every
 	// node has acted on this translation (its outcome wakes us), and none
@@ -182,9 +197,11 @@ func (r *ClusterReconciler) updateStatuses(ctx context.Context, translation *Tra
 	for _, s := range translation.Peers {
 		peerSummaries[s.Name] = s
 	}
+	r.unwritten.startPass()
+	defer r.unwritten.endPass()
 	for i := range peers.Items {
 		peer := &peers.Items[i]
-		err := r.patchStatus(ctx, peer, func(obj client.Object) bool {
+		err := r.patchStatus(ctx, translate.KindBGPPeer, peer, func(obj client.Object) bool {
 			p := obj.(*metallbv1beta2.BGPPeer)
 			diagnostic := diagnosticOf(translate.KindBGPPeer, p)
 			changed := r.setValid(p, &p.Status.Conditions, diagnostic)
@@ -214,7 +231,7 @@ func (r *ClusterReconciler) updateStatuses(ctx context.Context, translation *Tra
 		adSummaries[s.Name] = s
 	}
 	for i := range advertisements.Items {
-		err := r.patchStatus(ctx, &advertisements.Items[i], func(obj client.Object) bool {
+		err := r.patchStatus(ctx, translate.KindBGPAdvertisement, &advertisements.Items[i], func(obj client.Object) bool {
 			ad := obj.(*metallbv1beta1.BGPAdvertisement)
 			diagnostic := diagnosticOf(translate.KindBGPAdvertisement, ad)
 			changed := r.setValid(ad, &ad.Status.Conditions, diagnostic)
@@ -259,16 +276,10 @@ func (r *ClusterReconciler) updateStatuses(ctx context.Context, translation *Tra
 		simple = append(simple, &bfdProfiles.Items[i])
 	}
 	for _, obj := range simple {
-		err := r.patchStatus(ctx, obj, func(obj client.Object) bool {
-			switch o := obj.(type) {
-			case *metallbv1beta1.IPAddressPool:
-				return r.setValid(o, &o.Status.Conditions, diagnosticOf(translate.KindIPAddressPool, o))
-			case *metallbv1beta1.Community:
-				return r.setValid(o, &o.Status.Conditions, diagnosticOf(translate.KindCommunity, o))
-			case *metallbv1beta1.BFDProfile:
-				return r.setValid(o, &o.Status.Conditions, diagnosticOf(translate.KindBFDProfile, o))
-			}
-			return false
+		kind := simpleKind(obj)
+		err := r.patchStatus(ctx, kind, obj, func(obj client.Object) bool {
+			conditions := conditionsOf(obj)
+			return r.setValid(obj, conditions, diagnosticOf(kind, obj))
 		})
 		if err != nil {
 			return err
@@ -340,9 +351,20 @@ func (r *ClusterReconciler) setReferencesResolved(ad *metallbv1beta1.BGPAdvertis
 }
 
 // patchStatus applies mutate to a copy of obj and, only if mutate reports a
-// change, patches the status subresource.
-func (r *ClusterReconciler) patchStatus(ctx context.Context, obj client.Object, mutate func(client.Object) bool) error {
+// change, patches the status subresource. For a kind whose status frrgen
+// does not write (MetalLB's schemas prune it, or MetalLB owns it), mutate
+// runs on the conditions frrgen last computed instead of the stored ones,
+// and nothing is written: its Events still fire on transitions only.
+func (r *ClusterReconciler) patchStatus(ctx context.Context, kind string, obj client.Object, mutate func(client.Object) bool) error {
 	updated := obj.DeepCopyObject().(client.Object)
+	if !r.Schemas.ObjectStatus[kind] {
+		ref := translate.ObjectRef{Kind: kind, Namespace: obj.GetNamespace(), Name: obj.GetName()}
+		conditions := conditionsOf(updated)
+		*conditions = r.unwritten.get(ref, obj.GetUID())
+		mutate(updated)
+		r.unwritten.set(ref, obj.GetUID(), *conditions)
+		return nil
+	}
 	if !mutate(updated) {
 		return nil
 	}

@@ -46,4 +46,15 @@
 // keep their last good configuration, and the reconcile succeeds; a watch
 // event on the fixed object triggers the retry. API errors are returned and
 // retried with the work queue's backoff.
+//
+// # Whose schemas
+//
+// At start DetectSchemas reads the metallb.io CRDs and internal/schemas
+// decides whether they are frrgen's or MetalLB's (SchemaRecheck reads them
+// again every minute and stops the manager when the answer changes). On
+// MetalLB's, the cluster reconciler writes no status a schema prunes and
+// none on IPAddressPools (MetalLB's controller owns it): it keeps the
+// conditions it would have written in memory, so that Events still fire on
+// transitions only, and reports validity in MetalLB's ConfigurationState
+// (internal/configstate) when that kind exists.
 package controllers

@@ -142,7 +142,7 @@ var _ = Describe("Uninstall", func() {
 		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(pool), &metallbv1beta1.IPAddressPool{})).To(Succeed())
 	})
 
-	It("kubectl delete -k config/crd removes exactly the eight metallb.io CRDs (standalone mode only)", func() {
+	It("kubectl delete -k config/crd removes exactly the nine metallb.io CRDs (standalone mode only)", func() {
 		objects := buildOverlay("crd")
 		for _, u := range objects {
 			Expect(k8s.Apply(ctx, client.ApplyConfigurationFromUnstructured(u.DeepCopy()),
@@ -157,6 +157,7 @@ var _ = Describe("Uninstall", func() {
 			"CustomResourceDefinition l2advertisements.metallb.io",
 			"CustomResourceDefinition servicel2statuses.metallb.io",
 			"CustomResourceDefinition servicebgpstatuses.metallb.io",
+			"CustomResourceDefinition configurationstates.metallb.io",
 		))
 	})
 })

@@ -24,6 +24,7 @@ import (
 	metallbv1beta1 "github.com/frrgen/frrgen/api/v1beta1"
 	metallbv1beta2 "github.com/frrgen/frrgen/api/v1beta2"
 	"github.com/frrgen/frrgen/internal/layout"
+	"github.com/frrgen/frrgen/internal/schemas"
 	"github.com/frrgen/frrgen/internal/translate"
 )
 
@@ -91,6 +92,9 @@ type Config struct {
 	// MaxObjectBytes splits a node's configuration larger than this (JSON
 	// bytes) into shards; 0 means layout.DefaultMaxObjectBytes.
 	MaxObjectBytes int
+	// Schemas is what DetectSchemas found; the zero value means frrgen's
+	// own CRDs (schemas.Standalone).
+	Schemas schemas.Decision
 }
 
 // Setup reads (or creates) the ownership key, in the Secret
@@ -134,10 +138,16 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 		return err
 	}
 
+	decision := cfg.Schemas
+	if decision.Schemas == "" {
+		decision = schemas.Standalone()
+	}
 	cluster := &ClusterReconciler{
 		Client: writer, Translator: translator, Options: options,
 		Recorder: mgr.GetEventRecorder(ClusterControllerName),
 		owner:    o, mirrors: m, outcomes: outcomes,
+		Schemas: decision, unwritten: newUnwrittenConditions(),
+		configState: &configStateWriter{client: writer, namespace: options.Namespace},
 	}
 	toCluster := func(context.Context, client.Object) []reconcile.Request { return []reconcile.Request{clusterKey} }
 	return w.watchInputs(ctrl.NewControllerManagedBy(mgr).Named(ClusterControllerName), toCluster).

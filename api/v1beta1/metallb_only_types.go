@@ -12,6 +12,7 @@ import (
 
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
+// +kubebuilder:metadata:labels="frrgen.io/schemas=frrgen"
 
 // L2Advertisement is MetalLB's layer 2 announcement; frrgen announces over
 // BGP only and ignores it.
@@ -38,6 +39,7 @@ type L2AdvertisementList struct {
 
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
+// +kubebuilder:metadata:labels="frrgen.io/schemas=frrgen"
 
 // ServiceL2Status is the layer 2 announcement status MetalLB's speakers write.
 type ServiceL2Status struct {
@@ -63,6 +65,7 @@ type ServiceL2StatusList struct {
 
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
+// +kubebuilder:metadata:labels="frrgen.io/schemas=frrgen"
 
 // ServiceBGPStatus is the BGP announcement status MetalLB's speakers write.
 type ServiceBGPStatus struct {
@@ -86,8 +89,33 @@ type ServiceBGPStatusList struct {
 	Items           []ServiceBGPStatus `json:"items"`
 }
 
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:metadata:labels="frrgen.io/schemas=frrgen"
+
+// ConfigurationState is the configuration validity MetalLB's components
+// (v0.15.3 and later) report; MetalLB v0.15.3's controller watches it.
+type ConfigurationState struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// +optional
+	// +kubebuilder:pruning:PreserveUnknownFields
+	Status runtime.RawExtension `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// ConfigurationStateList is a list of ConfigurationState.
+type ConfigurationStateList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []ConfigurationState `json:"items"`
+}
+
 func init() {
 	SchemeBuilder.Register(&L2Advertisement{}, &L2AdvertisementList{},
 		&ServiceL2Status{}, &ServiceL2StatusList{},
-		&ServiceBGPStatus{}, &ServiceBGPStatusList{})
+		&ServiceBGPStatus{}, &ServiceBGPStatusList{},
+		&ConfigurationState{}, &ConfigurationStateList{})
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/frrgen/frrgen/controllers"
 	"github.com/frrgen/frrgen/internal/layout"
 	"github.com/frrgen/frrgen/internal/manager"
+	"github.com/frrgen/frrgen/internal/schemas"
 )
 
 func init() { subcommands = append(subcommands, newControllerCommand) }
@@ -19,6 +20,7 @@ func init() { subcommands = append(subcommands, newControllerCommand) }
 type controllerFlags struct {
 	translationFlags
 	settings   manager.Settings
+	schemas    string
 	kubeconfig string
 	logFormat  string
 	logLevel   string
@@ -50,6 +52,7 @@ func newControllerCommand() *cobra.Command {
 	fl.StringVar(&f.logFormat, "log-format", "json", "log format: json or console")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info or error (stack traces on errors only with debug)")
 	fl.BoolVar(&s.Allocate, "allocate", true, "assign LoadBalancer Service addresses from the IPAddressPools, as MetalLB's controller does (turn off when MetalLB's controller runs)")
+	fl.StringVar(&f.schemas, "metallb-schemas", string(schemas.Auto), "whose metallb.io CRDs frrgen runs on: auto (read them at start), frrgen (its own, standalone) or metallb (MetalLB's, alongside its controller); frrgen or metallb fails the start when the installed CRDs are the other's")
 	return cmd
 }
 
@@ -60,6 +63,9 @@ func runController(f *controllerFlags) error {
 	}
 	ctrl.SetLogger(logger)
 	if f.settings.Translation, err = f.options(); err != nil {
+		return err
+	}
+	if f.settings.Schemas, err = schemas.ParseChoice(f.schemas); err != nil {
 		return err
 	}
 	config, err := restConfig(f.kubeconfig)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -20,6 +21,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/frrgen/frrgen/controllers"
+	"github.com/frrgen/frrgen/internal/schemas"
 	"github.com/frrgen/frrgen/internal/translate"
 	"github.com/frrgen/frrgen/internal/version"
 )
@@ -45,12 +47,20 @@ type Settings struct {
 	// MaxObjectBytes: a node's configuration larger than this is split.
 	MaxObjectBytes int
 	// Allocate runs the IP allocation controller (standalone mode).
-	Allocate                bool
+	Allocate bool
+	// Schemas is --metallb-schemas; empty means schemas.Auto.
+	Schemas schemas.Choice
+	// SchemaRecheckInterval is how often the CRDs are read again (a
+	// change stops the manager); 0 means DefaultSchemaRecheckInterval.
+	SchemaRecheckInterval   time.Duration
 	LeaderElectionNamespace string
 	// AllowDuplicateControllerNames lets one process run several managers
 	// one after another (tests).
 	AllowDuplicateControllerNames bool
 }
+
+// DefaultSchemaRecheckInterval: reading six CRDs a minute costs nothing.
+const DefaultSchemaRecheckInterval = time.Minute
 
 // Run starts the manager and blocks until ctx is done or it fails.
 func Run(ctx context.Context, restConfig *rest.Config, s Settings) error {
@@ -77,8 +87,18 @@ func Run(ctx context.Context, restConfig *rest.Config, s Settings) error {
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
+	decision, err := controllers.DetectSchemas(ctx, mgr.GetAPIReader(), cmp.Or(s.Schemas, schemas.Auto), s.Allocate)
+	if err != nil {
+		return err
+	}
+	log.Info(decision.Summary(), "metallbSchemas", cmp.Or(s.Schemas, schemas.Auto))
+	recheck := &controllers.SchemaRecheck{Reader: mgr.GetAPIReader(), Choice: cmp.Or(s.Schemas, schemas.Auto), Allocate: s.Allocate,
+		Started: decision, Interval: cmp.Or(s.SchemaRecheckInterval, DefaultSchemaRecheckInterval)}
+	if err := mgr.Add(recheck); err != nil {
+		return err
+	}
 	// An unset key namespace is the input namespace, where frrgen runs.
-	setup := controllers.Config{Translate: s.Translation, OwnershipKeyNamespace: cmp.Or(s.OwnershipKeyNamespace, s.Translation.Namespace), NodeWorkers: s.NodeWorkers, MaxObjectBytes: s.MaxObjectBytes}
+	setup := controllers.Config{Schemas: decision, Translate: s.Translation, OwnershipKeyNamespace: cmp.Or(s.OwnershipKeyNamespace, s.Translation.Namespace), NodeWorkers: s.NodeWorkers, MaxObjectBytes: s.MaxObjectBytes}
 	if err := controllers.Setup(ctx, mgr, setup); err != nil {
 		return fmt.Errorf("setting up the controllers: %w", err)
 	}

@@ -11,7 +11,8 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"sigs.k8s.io/yaml"
 
-	"github.com/frrgen/frrgen/internal/metallbcrds"
+	"github.com/frrgen/frrgen/internal/metallbbin"
+	"github.com/frrgen/frrgen/internal/testenv"
 )
 
 func TestReadKindsListsAndSecrets(t *testing.T) {
@@ -169,7 +170,11 @@ func TestReadV1beta1BGPPeerAsMetalLBConverts(t *testing.T) {
 // version MetalLB v0.15.2's CRDs serve: each is read or skipped, none is an
 // error, so a backup of MetalLB's objects always loads.
 func TestReadsOrSkipsEveryKindMetalLBServes(t *testing.T) {
-	dir, err := metallbcrds.Dir()
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := metallbbin.CRDDir(root)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,28 +52,64 @@ func binary(root, name string) (string, error) {
 // CRDDir returns config/crd/bases inside the MetalLB module that
 // hack/metallb/go.mod requires, downloading the module when the cache lacks
 // it. The directory holds MetalLB's own schemas (BGPPeer v1beta1 and v1beta2
-// without the conversion webhook, which lives in kustomize patches).
+// without the conversion webhook, which lives in kustomize patches). This is
+// the one place tests find MetalLB's CRDs.
 func CRDDir(root string) (string, error) {
-	cmd := exec.Command("go", "mod", "download", "-json", Module)
-	cmd.Dir = filepath.Join(root, toolsModuleDir)
+	mod, err := download(filepath.Join(root, toolsModuleDir), Module)
+	if err != nil {
+		return "", err
+	}
+	if mod.Version != Version {
+		return "", fmt.Errorf("%s requires %s %s, this package expects %s", toolsModuleDir, Module, mod.Version, Version)
+	}
+	return crdBases(mod.Dir, "metallb.io_ipaddresspools.yaml")
+}
+
+// ConfigurationStateVersion is the first MetalLB release with the
+// ConfigurationState kind (v0.15.2 has none).
+const ConfigurationStateVersion = "v0.15.3"
+
+// ConfigurationStateCRD returns the file of MetalLB's ConfigurationState CRD,
+// from the module of ConfigurationStateVersion. Only that file is used: the
+// binaries and the other CRDs stay Version's.
+func ConfigurationStateCRD() (string, error) {
+	mod, err := download("", Module+"@"+ConfigurationStateVersion)
+	if err != nil {
+		return "", err
+	}
+	const file = "metallb.io_configurationstates.yaml"
+	dir, err := crdBases(mod.Dir, file)
+	return filepath.Join(dir, file), err
+}
+
+type moduleInfo struct{ Version, Dir, Error string }
+
+// download runs `go mod download -json query` in dir (empty: the current
+// directory).
+func download(dir, query string) (moduleInfo, error) {
+	cmd := exec.Command("go", "mod", "download", "-json", query)
+	cmd.Dir = dir
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
+	var mod moduleInfo
+	if jsonErr := json.Unmarshal(out, &mod); jsonErr == nil && mod.Error != "" {
+		return mod, fmt.Errorf("go mod download %s: %s", query, mod.Error)
+	}
 	if err != nil {
-		return "", fmt.Errorf("go mod download %s in %s: %w: %s", Module, cmd.Dir, err, strings.TrimSpace(stderr.String()))
+		return mod, fmt.Errorf("go mod download %s (in %q): %w: %s", query, dir, err, strings.TrimSpace(stderr.String()))
 	}
-	var mod struct{ Version, Dir, Error string }
-	if err := json.Unmarshal(out, &mod); err != nil {
-		return "", fmt.Errorf("go mod download -json %s printed %q: %w", Module, out, err)
+	if mod.Dir == "" {
+		return mod, fmt.Errorf("go mod download -json %s printed no module directory: %q", query, out)
 	}
-	if mod.Error != "" || mod.Dir == "" {
-		return "", fmt.Errorf("go mod download %s: no module directory (%s)", Module, mod.Error)
-	}
-	if mod.Version != Version {
-		return "", fmt.Errorf("%s requires %s %s, this package expects %s", cmd.Dir, Module, mod.Version, Version)
-	}
-	dir := filepath.Join(mod.Dir, "config", "crd", "bases")
-	if _, err := os.Stat(filepath.Join(dir, "metallb.io_ipaddresspools.yaml")); err != nil {
+	return mod, nil
+}
+
+// crdBases is config/crd/bases of a MetalLB module directory, checked to
+// hold file.
+func crdBases(moduleDir, file string) (string, error) {
+	dir := filepath.Join(moduleDir, "config", "crd", "bases")
+	if _, err := os.Stat(filepath.Join(dir, file)); err != nil {
 		return "", fmt.Errorf("MetalLB CRDs not found in %s: %w", dir, err)
 	}
 	return dir, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,6 +80,33 @@ func TestControllerAllocates(t *testing.T) {
 	waitForIP(t, c, "web", "198.51.100.10")
 	if ctrl.Exited() {
 		t.Fatalf("MetalLB controller exited: %v", ctrl.Err())
+	}
+}
+
+// TestCRDDirHoldsMetalLBsCRDs: CRDDir is MetalLB v0.15.2's module, with its
+// eight CRDs; ConfigurationStateCRD is the one file v0.15.3 adds.
+func TestCRDDirHoldsMetalLBsCRDs(t *testing.T) {
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := metallbbin.CRDDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(dir, metallbbin.Module+"@"+metallbbin.Version) {
+		t.Errorf("CRDDir() = %s, want the %s@%s module directory", dir, metallbbin.Module, metallbbin.Version)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "metallb.io_*.yaml"))
+	if err != nil || len(files) != 8 {
+		t.Errorf("%s holds %d metallb.io CRDs (%v), want MetalLB v0.15.2's 8", dir, len(files), err)
+	}
+	file, err := metallbbin.ConfigurationStateCRD()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(file, metallbbin.Module+"@"+metallbbin.ConfigurationStateVersion) || filepath.Base(file) != "metallb.io_configurationstates.yaml" {
+		t.Errorf("ConfigurationStateCRD() = %s", file)
 	}
 }
 
