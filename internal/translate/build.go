@@ -94,6 +94,9 @@ func build(s Snapshot, o Options) (*builder, []servicePlan, Result) {
 	for i := range plans {
 		sp := &plans[i]
 		announcements[i] = ServiceAnnouncement{Service: sp.key, IPs: sp.ips, Reason: sp.reason}
+		if sp.pool != nil {
+			announcements[i].Pool = sp.pool.ref.Name
+		}
 	}
 	var configs []frrv1beta1.FRRConfiguration
 	for _, n := range b.nodes {
@@ -132,7 +135,8 @@ func build(s Snapshot, o Options) (*builder, []servicePlan, Result) {
 	}
 	mirrors := map[string]SecretMirror{}
 	for _, p := range b.peers {
-		r.Peers = append(r.Peers, PeerSummary{Name: p.ref.Name, Nodes: peerNodes[p.ref.Name], HeldNodes: peerHeld[p.ref.Name]})
+		r.Peers = append(r.Peers, PeerSummary{Name: p.ref.Name, Nodes: peerNodes[p.ref.Name], HeldNodes: peerHeld[p.ref.Name],
+			VRF: p.spec.VRFName, Address: p.neighbor.Address, Interface: p.neighbor.Interface})
 		// A held node's last good configuration may reference the mirror:
 		// it stays wanted while the peer selects such a node.
 		if p.mirroredSecret.Name != "" && (len(peerNodes[p.ref.Name]) > 0 || len(peerHeld[p.ref.Name]) > 0) {
@@ -361,6 +365,8 @@ func (b *builder) desiredConfigForNode(n *nodeInfo, plans []servicePlan, announc
 	}
 
 	var matching []int
+	reached := make([]bool, len(neighbors))
+	peerSets := peerSetInterner{}
 	for si := range plans {
 		sp := &plans[si]
 		if sp.reason != "" {
@@ -372,7 +378,8 @@ func (b *builder) desiredConfigForNode(n *nodeInfo, plans []servicePlan, announc
 			setNotAnnounced(&announcements[si], n.name, reason)
 			continue
 		}
-		reached := false
+		clear(reached)
+		sent := false
 		for _, i := range matching {
 			sa := &sp.ads[i]
 			ids := b.prefixRefs[sa.from:sa.to]
@@ -381,13 +388,15 @@ func (b *builder) desiredConfigForNode(n *nodeInfo, plans []servicePlan, announc
 				for _, id := range ids {
 					if b.prefixFam[id]&nb.peer.families != 0 {
 						b.addPrefix(n, nb, id, sa.ad)
-						sa.used, reached = true, true
+						sa.used, reached[t], sent = true, true, true
 					}
 				}
 			}
 		}
-		if reached {
-			announcements[si].Nodes = append(announcements[si].Nodes, n.name)
+		if sent {
+			a := &announcements[si]
+			a.Nodes = append(a.Nodes, n.name)
+			a.NodePeers = append(a.NodePeers, peerSets.of(neighbors, reached))
 		} else {
 			setNotAnnounced(&announcements[si], n.name, ReasonNoPeers)
 		}
@@ -552,12 +561,46 @@ func (b *builder) forgetHeldNodes(a *ServiceAnnouncement) {
 	if len(b.heldBy) == 0 {
 		return
 	}
-	a.Nodes = slices.DeleteFunc(a.Nodes, b.isHeld)
+	kept := 0
+	for i, node := range a.Nodes {
+		if !b.isHeld(node) {
+			a.Nodes[kept], a.NodePeers[kept] = node, a.NodePeers[i]
+			kept++
+		}
+	}
+	a.Nodes, a.NodePeers = a.Nodes[:kept], a.NodePeers[:kept]
 	for node := range a.NotAnnounced {
 		if b.isHeld(node) {
 			delete(a.NotAnnounced, node)
 		}
 	}
+}
+
+// peerSetInterner hands out one shared, sorted slice of BGPPeer names per
+// distinct set of neighbors reached on a node: most services reach the same
+// peers, so the announcements of thousands of services share a few slices.
+type peerSetInterner map[string][]string
+
+func (in peerSetInterner) of(neighbors []neighborState, reached []bool) []string {
+	key := make([]byte, len(reached))
+	for i, r := range reached {
+		if r {
+			key[i] = 1
+		}
+	}
+	if names, ok := in[string(key)]; ok {
+		return names
+	}
+	var names []string
+	for i, r := range reached {
+		if r {
+			names = append(names, neighbors[i].peer.ref.Name)
+		}
+	}
+	slices.Sort(names)
+	names = slices.Compact(names)
+	in[string(key)] = names
+	return names
 }
 
 func setNotAnnounced(a *ServiceAnnouncement, node string, r Reason) {

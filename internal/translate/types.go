@@ -190,8 +190,13 @@ type ServiceAnnouncement struct {
 	Service types.NamespacedName
 	// IPs are the ingress IPs considered, as written in the status.
 	IPs []string
+	// Pool is the IPAddressPool holding every IP, "" when none does.
+	Pool string
 	// Nodes announcing the service, sorted.
 	Nodes []string
+	// NodePeers[i] are the BGPPeers Nodes[i] sends the service to, sorted.
+	// The slices are shared between services: read them, never modify.
+	NodePeers [][]string
 	// NotAnnounced maps each speaker node that does not announce the service
 	// to the reason. When the reason is the same for every node (no IP, no
 	// pool, no endpoints) Reason is set and NotAnnounced may be empty.
@@ -207,6 +212,10 @@ type PeerSummary struct {
 	// HeldNodes are the held speaker nodes the peer selects, sorted: they
 	// keep their last good configuration, which may have the peer.
 	HeldNodes []string
+	// VRF, Address and Interface identify the peer's neighbor in an
+	// FRRConfiguration (as frr-k8s does), so that a stored configuration
+	// can be read back in terms of BGPPeers.
+	VRF, Address, Interface string
 }
 
 // AdvertisementSummary is what BGPAdvertisement status shows.
