@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -28,7 +27,8 @@ import (
 var clusterKey = ctrl.Request{NamespacedName: types.NamespacedName{Name: "frrgen"}}
 
 // ClusterReconciler deletes unused password mirrors, writes the status of the
-// metallb.io objects and records the Events on Services.
+// metallb.io objects and the Services' frrgen.io/Announced condition, and
+// records the Events on Services.
 type ClusterReconciler struct {
 	Client     client.Client
 	Translator *Translator
@@ -39,10 +39,8 @@ type ClusterReconciler struct {
 	outcomes   *nodeOutcomes
 
 	mu sync.Mutex
-	// announcements holds the last announcement text of each service; nil
-	// until the first pass, which records without emitting Events so that a
-	// restart does not repeat them.
-	announcements map[types.NamespacedName]string
+	// written holds the Service conditions patched by this process.
+	written serviceConditions
 }
 
 // Reconcile deletes the password mirrors nothing uses any more, and brings
@@ -66,12 +64,11 @@ func (r *ClusterReconciler) Reconcile(ctx context.Context, _ ctrl.Request) (ctrl
 	if err := r.updateStatuses(ctx, translation, problems); err != nil {
 		return ctrl.Result{}, fmt.Errorf("writing status: %w", err)
 	}
-	// Service Events say what the nodes were given: they wait until every
-	// node has acted on this translation (its outcome wakes us), and none
-	// are sent while a node is held, since what it announces is its last
-	// good configuration's, which this translation does not describe.
-	if len(translation.Held) == 0 && r.settled(translation) {
-		if err := r.announceServices(ctx, translation); err != nil {
+	// The Services' conditions say what the nodes were given: they wait
+	// until every node has acted on this translation (its outcome wakes
+	// us). A held node is described by its stored configuration.
+	if r.settled(translation) {
+		if err := r.writeServiceStatuses(ctx, translation); err != nil {
 			return ctrl.Result{}, err
 		}
 	}
@@ -454,8 +451,8 @@ func conflictCondition(conflicts []nodeConflict, generation int64) metav1.Condit
 	return c
 }
 
-// settled tells whether every node with a configuration in translation has
-// acted on it (written, or found a conflict or a failure).
+// settled tells whether every speaker node of translation has acted on it
+// (written, held, or found a conflict or a failure).
 func (r *ClusterReconciler) settled(translation *Translation) bool {
 	outcomes := r.outcomes.all()
 	for i := range translation.Configs {
@@ -463,75 +460,12 @@ func (r *ClusterReconciler) settled(translation *Translation) bool {
 			return false
 		}
 	}
+	for _, h := range translation.Held {
+		if outcomes[h.Node].build != translation.version {
+			return false
+		}
+	}
 	return true
-}
-
-// announceServices records an Event on each Service whose announcement
-// changed since the previous pass.
-func (r *ClusterReconciler) announceServices(ctx context.Context, translation *Translation) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	outcomes := r.outcomes.all()
-	current := make(map[types.NamespacedName]string, len(translation.Services))
-	for _, s := range translation.Services {
-		// A node whose write failed, or that is in conflict, does not
-		// announce what this translation gives it.
-		s.Nodes = slices.DeleteFunc(slices.Clone(s.Nodes), func(node string) bool { return !outcomes[node].current(translation) })
-		current[s.Service] = announcementText(s)
-	}
-	if r.announcements == nil {
-		r.announcements = current
-		return nil
-	}
-	for key, text := range current {
-		if r.announcements[key] == text {
-			continue
-		}
-		if err := r.serviceEvent(ctx, key, text); err != nil {
-			return err
-		}
-	}
-	for key, text := range r.announcements {
-		if _, ok := current[key]; !ok && strings.HasPrefix(text, "announced") {
-			if err := r.serviceEvent(ctx, key, "withdrawn: the service is no longer a LoadBalancer handled by frrgen"); err != nil {
-				return err
-			}
-		}
-	}
-	r.announcements = current
-	return nil
-}
-
-func (r *ClusterReconciler) serviceEvent(ctx context.Context, key types.NamespacedName, text string) error {
-	var service corev1.Service
-	if err := r.Client.Get(ctx, key, &service); err != nil {
-		return client.IgnoreNotFound(err) // deleted: nobody to tell
-	}
-	reason := "Withdrawn"
-	if strings.HasPrefix(text, "announced") {
-		reason = "Announced"
-	}
-	r.Recorder.Eventf(&service, nil, corev1.EventTypeNormal, reason, "Announce", "%s", text)
-	return nil
-}
-
-// announcementText is the Event note for a service's announcement; two
-// passes with the same text mean nothing changed for its users.
-func announcementText(s translate.ServiceAnnouncement) string {
-	if len(s.Nodes) > 0 {
-		return fmt.Sprintf("announced from %d node(s): %s", len(s.Nodes), listSome(s.Nodes))
-	}
-	reasons := map[string]bool{}
-	if s.Reason != "" {
-		reasons[string(s.Reason)] = true
-	}
-	for _, reason := range s.NotAnnounced {
-		reasons[string(reason)] = true
-	}
-	if len(reasons) == 0 {
-		return "withdrawn: no speaker node"
-	}
-	return "withdrawn: " + strings.Join(sortedKeys(reasons), ", ")
 }
 
 func listSome(items []string) string {
@@ -539,15 +473,6 @@ func listSome(items []string) string {
 		return strings.Join(items, ", ")
 	}
 	return strings.Join(items[:maxListed], ", ") + fmt.Sprintf(" and %d more", len(items)-maxListed)
-}
-
-func sortedKeys(m map[string]bool) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func setOf(items []string) map[string]bool {

@@ -73,4 +73,5 @@ const (
 	verbCreate           = "create"
 	verbUpdate           = "update"
 	verbDelete           = "delete"
+	verbPatch            = "patch"
 )
