@@ -254,23 +254,20 @@ func conditionReason(r translate.Reason) string {
 	return string(unicode.ToUpper(first)) + string(r)[size:]
 }
 
-// groupSet collects groups by verdict.
+// groupSet collects groups by verdict. A linear search: a service has a
+// handful of distinct verdicts, and building map keys for every service
+// and node costs more.
 type groupSet struct {
 	groups []Group
-	index  map[string]int
 }
 
 func (g *groupSet) add(v Group, node string) {
-	// Built without fmt: this runs once per service and speaker node.
-	key := string(rune('0'+v.Kind)) + v.Why + "\x00" + strings.Join(v.Peers, "\x00")
-	if i, ok := g.index[key]; ok {
-		g.groups[i].Nodes = append(g.groups[i].Nodes, node)
-		return
+	for i := len(g.groups) - 1; i >= 0; i-- {
+		if x := &g.groups[i]; x.Kind == v.Kind && x.Why == v.Why && slices.Equal(x.Peers, v.Peers) {
+			x.Nodes = append(x.Nodes, node)
+			return
+		}
 	}
-	if g.index == nil {
-		g.index = map[string]int{}
-	}
-	g.index[key] = len(g.groups)
 	v.Nodes = []string{node}
 	g.groups = append(g.groups, v)
 }

@@ -325,3 +325,33 @@ func TestCondition(t *testing.T) {
 		t.Errorf("condition (-want +got):\n%s", diff)
 	}
 }
+
+// BenchmarkStatuses is one settled pass at 100 nodes × 5000 services: every
+// service's status, as the controller computes them (with 10 held nodes,
+// read from their stored configurations).
+func BenchmarkStatuses(b *testing.B) {
+	s := world()
+	s.Nodes, s.Services, s.EndpointSlices = nil, nil, nil
+	s.Pools[0].Spec.Addresses = []metallbv1beta1.IPAddressRange{"10.0.0.0/16"}
+	for i := range 100 {
+		s.Nodes = append(s.Nodes, node(fmt.Sprintf("n%03d", i)))
+	}
+	for i := range 5000 {
+		addService(&s, fmt.Sprintf("s%04d", i), fmt.Sprintf("10.0.%d.%d", i/250, i%250+1), corev1.ServiceExternalTrafficPolicyCluster, "n000")
+	}
+	stored := storedFrom(s)
+	result := translate.Build(s, options)
+	kept := map[string]servicestatus.Keep{}
+	for i := range 10 {
+		kept[fmt.Sprintf("n%03d", i)] = servicestatus.Keep{WriteError: "refused"}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		c := servicestatus.New(&result, kept, stored)
+		for i := range 5000 {
+			if _, ok := c.Status("default", fmt.Sprintf("s%04d", i)); !ok {
+				b.Fatal("not handled")
+			}
+		}
+	}
+}
