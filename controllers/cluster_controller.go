@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	metallbv1beta1 "github.com/frrgen/frrgen/api/v1beta1"
 	metallbv1beta2 "github.com/frrgen/frrgen/api/v1beta2"
@@ -38,9 +39,14 @@ type ClusterReconciler struct {
 	mirrors    *mirrors
 	outcomes   *nodeOutcomes
 
+	// lagging takes the names of nodes to reconcile again (see settled).
+	lagging chan<- event.GenericEvent
+
 	mu sync.Mutex
 	// written holds the Service conditions patched by this process.
 	written serviceConditions
+	// nudged is the translation version each node was last nudged for.
+	nudged map[string]uint64
 }
 
 // Reconcile deletes the password mirrors nothing uses any more, and brings
@@ -452,20 +458,50 @@ func conflictCondition(conflicts []nodeConflict, generation int64) metav1.Condit
 }
 
 // settled tells whether every speaker node of translation has acted on it
-// (written, held, or found a conflict or a failure).
+// (written, held, or found a conflict or a failure). A node that acted on
+// an older build is nudged: both controllers' handlers count each input
+// event, so a node may have built just between the two counts and, when
+// nothing of its own changed, would not be reconciled again.
 func (r *ClusterReconciler) settled(translation *Translation) bool {
 	outcomes := r.outcomes.all()
-	for i := range translation.Configs {
-		if outcomes[translation.Configs[i].Annotations[translate.AnnotationNode]].build != translation.version {
-			return false
+	settled := true
+	check := func(node string) {
+		build := outcomes[node].build
+		if build == translation.version {
+			return
 		}
+		settled = false
+		if build < translation.version {
+			r.nudge(node, translation.version)
+		}
+	}
+	for i := range translation.Configs {
+		check(translation.Configs[i].Annotations[translate.AnnotationNode])
 	}
 	for _, h := range translation.Held {
-		if outcomes[h.Node].build != translation.version {
-			return false
-		}
+		check(h.Node)
 	}
-	return true
+	return settled
+}
+
+// nudge asks the node reconciler for node, once per translation version.
+func (r *ClusterReconciler) nudge(node string, version uint64) {
+	if r.lagging == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.nudged == nil {
+		r.nudged = map[string]uint64{}
+	}
+	if r.nudged[node] >= version {
+		return
+	}
+	select {
+	case r.lagging <- event.GenericEvent{Object: &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: node}}}:
+		r.nudged[node] = version
+	default: // full: the node has many events pending anyway; retried on the next pass
+	}
 }
 
 func listSome(items []string) string {

@@ -8,12 +8,14 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	metallbv1beta1 "github.com/frrgen/frrgen/api/v1beta1"
 	"github.com/frrgen/frrgen/internal/servicestatus"
+	"github.com/frrgen/frrgen/internal/translate"
 )
 
 // announcedCondition reads the frrgen.io/Announced condition of a Service
@@ -140,6 +142,28 @@ var _ = Describe("Service status", func() {
 		Eventually(w.announcedCondition("web")).Should(HaveField("Message",
 			fmt.Sprintf("Announced from 2 of 3 speaker node(s). To peer tor from %s, %s. Not from %s: the node is labelled node.kubernetes.io/exclude-from-external-load-balancers (nodeLabeledExcludeBalancers).",
 				w.nodeName("a"), w.nodeName("b"), w.nodeName("c"))))
+	})
+})
+
+var _ = Describe("Service condition validation", func() {
+	It("is accepted by the apiserver with every reason frrgen writes and the longest message", func() {
+		ctx := context.Background()
+		w := newWorld()
+		service := w.addService("check", "198.51.100.99", corev1.ServiceExternalTrafficPolicyCluster)
+		reasons := []string{servicestatus.ReasonAnnounced, servicestatus.ReasonHeld, servicestatus.ReasonNotAnnounced, servicestatus.ReasonNoSpeakerNode}
+		for _, r := range []translate.Reason{translate.ReasonNoIPAllocated, translate.ReasonInvalidIP, translate.ReasonIPNotAllowed,
+			translate.ReasonNotOwner, translate.ReasonNoMatchingAdvertisement, translate.ReasonConflictingAdvertisements,
+			translate.ReasonNodeNetworkUnavailable, translate.ReasonNodeLabeledExcludeBalancer, translate.ReasonNoLocalEndpoints,
+			translate.ReasonNoEndpoints, translate.ReasonNoPeers} {
+			reasons = append(reasons, servicestatus.ConditionReason(r))
+		}
+		for _, reason := range reasons {
+			status := servicestatus.Status{Reason: reason, Message: strings.Repeat("x", 32*1024)}
+			Expect(k8s.Get(ctx, client.ObjectKeyFromObject(service), service)).To(Succeed())
+			before := service.DeepCopy()
+			apimeta.SetStatusCondition(&service.Status.Conditions, status.Condition(service.Generation))
+			Expect(k8s.Status().Patch(ctx, service, client.StrategicMergeFrom(before))).To(Succeed(), reason)
+		}
 	})
 })
 

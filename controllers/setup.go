@@ -123,6 +123,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 	w := &watchMaps{reader: mgr.GetClient(), translator: translator, options: options, owner: o}
 	m := &mirrors{client: writer, live: mgr.GetAPIReader(), options: options, owner: o}
 	outcomes := newNodeOutcomes()
+	// Nodes the cluster reconciler finds behind the translation (see
+	// ClusterReconciler.settled); large enough for every node at once.
+	lagging := make(chan event.GenericEvent, 4096)
 
 	nodes := &NodeReconciler{
 		Client: writer, Translator: translator, Options: options,
@@ -133,6 +136,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 	err = w.watchInputs(ctrl.NewControllerManagedBy(mgr).Named(NodeControllerName), w.allNodes).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, cfg.NodeWorkers)}).
 		Watches(&frrv1beta1.FRRConfiguration{}, handler.EnqueueRequestsFromMapFunc(w.nodesOfConfig)).
+		WatchesRawSource(source.Channel(lagging, &handler.EnqueueRequestForObject{})).
 		Complete(nodes)
 	if err != nil {
 		return err
@@ -141,7 +145,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 	cluster := &ClusterReconciler{
 		Client: writer, Translator: translator, Options: options,
 		Recorder: mgr.GetEventRecorder(ClusterControllerName),
-		owner:    o, mirrors: m, outcomes: outcomes,
+		owner:    o, mirrors: m, outcomes: outcomes, lagging: lagging,
 	}
 	toCluster := func(context.Context, client.Object) []reconcile.Request { return []reconcile.Request{clusterKey} }
 	return w.watchInputs(ctrl.NewControllerManagedBy(mgr).Named(ClusterControllerName), toCluster).

@@ -225,7 +225,7 @@ func (c *Computer) status(a *translate.ServiceAnnouncement) Status {
 	case s.Announced:
 		s.Reason = ReasonAnnounced
 	case a.Reason != "":
-		s.Reason = conditionReason(a.Reason)
+		s.Reason = ConditionReason(a.Reason)
 	case len(c.kept) > 0:
 		s.Reason = ReasonHeld
 	default:
@@ -247,9 +247,9 @@ func (c *Computer) keptWhy(node string, k Keep, announces bool) string {
 	}
 }
 
-// conditionReason is a MetalLB reason key as a condition reason
+// ConditionReason is a MetalLB reason key as a condition reason
 // (noEndpoints: NoEndpoints).
-func conditionReason(r translate.Reason) string {
+func ConditionReason(r translate.Reason) string {
 	first, size := utf8.DecodeRuneInString(string(r))
 	return string(unicode.ToUpper(first)) + string(r)[size:]
 }
