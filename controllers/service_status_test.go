@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	metallbv1beta1 "github.com/frrgen/frrgen/api/v1beta1"
+	metallbv1beta2 "github.com/frrgen/frrgen/api/v1beta2"
 	"github.com/frrgen/frrgen/internal/servicestatus"
 	"github.com/frrgen/frrgen/internal/translate"
 )
@@ -135,6 +136,41 @@ var _ = Describe("Service status", func() {
 		edit(ad, func() { ad.Spec.AggregationLength = nil })
 		Eventually(w.announcedCondition("late")).Should(HaveField("Status", metav1.ConditionTrue))
 		Eventually(w.announcedCondition("web")).Should(HaveField("Message", announcedFromBoth(2)))
+	})
+
+	It("names the decisive reason in plain words: a pool no advertisement covers, ETP Local with the endpoint on a node without a peer", func() {
+		w.apply(`apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata:
+  name: other
+  namespace: metallb-system
+spec:
+  addresses:
+  - 203.0.113.0/24
+`)
+		// (An advertisement without ipAddressPools covers every pool.)
+		ad := &metallbv1beta1.BGPAdvertisement{ObjectMeta: metavIn(w.in, "all")}
+		edit(ad, func() { ad.Spec.IPAddressPools = []string{"pool"} })
+		w.addService("orphan", "203.0.113.5", corev1.ServiceExternalTrafficPolicyCluster, "a")
+		Eventually(w.announcedCondition("orphan")).Should(And(
+			HaveField("Reason", "NotOwner"),
+			HaveField("Message", fmt.Sprintf("Not announced from any of the 2 speaker node(s). Not from %s, %s: no advertisement of pool other selects this node (notOwner).",
+				w.nodeName("a"), w.nodeName("b"))),
+		))
+
+		peer := &metallbv1beta2.BGPPeer{ObjectMeta: metavIn(w.in, "tor")}
+		edit(peer, func() {
+			peer.Spec.NodeSelectors = []metallbv1beta1.LabelSelector{{MatchLabels: map[string]metallbv1beta1.LabelValue{"kubernetes.io/hostname": metallbv1beta1.LabelValue(w.nodeName("a"))}}}
+		})
+		w.addService("local", "198.51.100.20", corev1.ServiceExternalTrafficPolicyLocal, "b")
+		Eventually(w.announcedCondition("local")).Should(And(
+			HaveField("Status", metav1.ConditionFalse),
+			HaveField("Reason", "NoPeers"),
+			HaveField("Message", fmt.Sprintf("Not announced from any of the 2 speaker node(s). "+
+				"Not from %s: externalTrafficPolicy is Local and no ready endpoint of the service runs on this node (noLocalEndpoints). "+
+				"Not from %s: no BGPPeer selects this node (noPeers).", w.nodeName("a"), w.nodeName("b"))),
+		))
+		Consistently(eventsFor(w.in, "Service", "local", "Withdrawn")).Should(BeEmpty())
 	})
 
 	It("lists the nodes a partial announcement leaves out", func() {
