@@ -131,6 +131,7 @@ type Computer struct {
 	hasPeers map[string]bool
 	kept     map[string]Keep
 	stored   map[string]*storedIndex
+	peerSets [][]string
 }
 
 // New prepares the statuses of result's services. kept are the nodes that
@@ -139,7 +140,7 @@ type Computer struct {
 // stored (every shard), of which only those of kept and held nodes are read.
 func New(result *translate.Result, kept map[string]Keep, stored []frrv1beta1.FRRConfiguration) *Computer {
 	c := &Computer{announcements: make(map[string]*translate.ServiceAnnouncement, len(result.Services)),
-		hasPeers: map[string]bool{}, kept: map[string]Keep{}, stored: map[string]*storedIndex{}}
+		hasPeers: map[string]bool{}, kept: map[string]Keep{}, stored: map[string]*storedIndex{}, peerSets: result.PeerSets}
 	for i := range result.Services {
 		c.announcements[result.Services[i].Service.String()] = &result.Services[i]
 	}
@@ -192,7 +193,7 @@ func (c *Computer) status(a *translate.ServiceAnnouncement) Status {
 			ips = append(ips, ip.Unmap())
 		}
 	}
-	var groups groupSet
+	groups := groupSet{member: make([]int32, 0, len(c.speakers))}
 	announcing, next := 0, 0
 	for _, node := range c.speakers {
 		for next < len(a.Nodes) && a.Nodes[next] < node {
@@ -203,12 +204,12 @@ func (c *Computer) status(a *translate.ServiceAnnouncement) Status {
 			if len(peers) > 0 {
 				announcing++
 			}
-			groups.add(Group{Kind: Kept, Why: c.keptWhy(node, k, len(peers) > 0), Peers: peers}, node)
+			groups.add(Group{Kind: Kept, Why: c.keptWhy(node, k, len(peers) > 0), Peers: peers})
 			continue
 		}
 		if next < len(a.Nodes) && a.Nodes[next] == node {
 			announcing++
-			groups.add(Group{Kind: Announced, Peers: a.NodePeers[next]}, node)
+			groups.add(Group{Kind: Announced, Peers: c.peerSets[a.NodePeers[next]]})
 			continue
 		}
 		reason := a.NotAnnounced[node]
@@ -216,9 +217,9 @@ func (c *Computer) status(a *translate.ServiceAnnouncement) Status {
 			reason = a.Reason
 		}
 		why := fmt.Sprintf("%s (%s)", reason.ExplainOnNode(a.Pool, c.hasPeers[node]), reason)
-		groups.add(Group{Kind: NotAnnounced, Why: why, Reason: reason}, node)
+		groups.add(Group{Kind: NotAnnounced, Why: why, Reason: reason})
 	}
-	s := Status{Announced: announcing > 0, Groups: groups.sorted()}
+	s := Status{Announced: announcing > 0, Groups: groups.sorted(c.speakers)}
 	switch {
 	case len(c.speakers) == 0:
 		s.Reason = ReasonNoSpeakerNode
@@ -254,25 +255,42 @@ func ConditionReason(r translate.Reason) string {
 	return string(unicode.ToUpper(first)) + string(r)[size:]
 }
 
-// groupSet collects groups by verdict. A linear search: a service has a
-// handful of distinct verdicts, and building map keys for every service
-// and node costs more.
+// groupSet collects groups by verdict, in the order of the speaker nodes.
+// A linear search: a service has a handful of distinct verdicts, and
+// building map keys for every service and node costs more.
 type groupSet struct {
 	groups []Group
+	// member[i] is the group of the i-th speaker node; the nodes' lists
+	// are cut from one array at the end.
+	member []int32
+	counts []int
 }
 
-func (g *groupSet) add(v Group, node string) {
+func (g *groupSet) add(v Group) {
 	for i := len(g.groups) - 1; i >= 0; i-- {
 		if x := &g.groups[i]; x.Kind == v.Kind && x.Why == v.Why && slices.Equal(x.Peers, v.Peers) {
-			x.Nodes = append(x.Nodes, node)
+			g.member = append(g.member, int32(i))
+			g.counts[i]++
 			return
 		}
 	}
-	v.Nodes = []string{node}
+	g.member = append(g.member, int32(len(g.groups)))
 	g.groups = append(g.groups, v)
+	g.counts = append(g.counts, 1)
 }
 
-func (g *groupSet) sorted() []Group {
+// sorted fills the groups' nodes (speakers are the nodes added, in order)
+// and sorts the groups by kind, keeping their order within a kind.
+func (g *groupSet) sorted(speakers []string) []Group {
+	nodes := make([]string, len(g.member))
+	start := 0
+	for i := range g.groups {
+		g.groups[i].Nodes = nodes[start:start:(start + g.counts[i])]
+		start += g.counts[i]
+	}
+	for k, i := range g.member {
+		g.groups[i].Nodes = append(g.groups[i].Nodes, speakers[k])
+	}
 	slices.SortStableFunc(g.groups, func(x, y Group) int { return int(x.Kind) - int(y.Kind) })
 	return g.groups
 }

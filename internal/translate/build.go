@@ -20,6 +20,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 
 	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
 	corev1 "k8s.io/api/core/v1"
@@ -70,6 +71,9 @@ type builder struct {
 	// holds each advertisement's community IDs.
 	communityText []string
 	adCommunities [][]int32
+
+	// peerSets are the sets of BGPPeers services are sent to.
+	peerSets peerSets
 }
 
 // Build computes the desired FRRConfiguration of every speaker node and the
@@ -90,10 +94,21 @@ func build(s Snapshot, o Options) (*builder, []servicePlan, Result) {
 	plans := b.planServices(handledServices(b.services, o))
 	b.numberPrefixes()
 
+	// Each announcement's Nodes and NodePeers are windows of two arenas,
+	// sized for every built node: no append reallocates.
+	built := 0
+	for _, n := range b.nodes {
+		if n.speaker && !b.isHeld(n.name) {
+			built++
+		}
+	}
+	nodeArena, peerArena := make([]string, len(plans)*built), make([]int32, len(plans)*built)
 	announcements := make([]ServiceAnnouncement, len(plans))
 	for i := range plans {
 		sp := &plans[i]
-		announcements[i] = ServiceAnnouncement{Service: sp.key, IPs: sp.ips, Reason: sp.reason}
+		from, to := i*built, i*built
+		announcements[i] = ServiceAnnouncement{Service: sp.key, IPs: sp.ips, Reason: sp.reason,
+			Nodes: nodeArena[from : to : to+built], NodePeers: peerArena[from : to : to+built]}
 		if sp.pool != nil {
 			announcements[i].Pool = sp.pool.ref.Name
 		}
@@ -113,7 +128,8 @@ func build(s Snapshot, o Options) (*builder, []servicePlan, Result) {
 		summariseReasons(&announcements[i], &plans[i])
 	}
 
-	r := Result{Configs: configs, Valid: b.diag.valid(), Held: b.heldNodes(), Objects: b.diag.sorted(), Services: announcements}
+	r := Result{Configs: configs, Valid: b.diag.valid(), Held: b.heldNodes(), Objects: b.diag.sorted(), Services: announcements,
+		PeerSets: b.peerSets.sets}
 	for i := range r.Objects {
 		if nodes := b.holds[r.Objects[i].Ref]; len(nodes) > 0 {
 			r.Objects[i].HeldNodes = nodes
@@ -366,7 +382,7 @@ func (b *builder) desiredConfigForNode(n *nodeInfo, plans []servicePlan, announc
 
 	var matching []int
 	reached := make([]bool, len(neighbors))
-	peerSets := peerSetInterner{}
+	onNode := map[string]int32{}
 	for si := range plans {
 		sp := &plans[si]
 		if sp.reason != "" {
@@ -396,7 +412,7 @@ func (b *builder) desiredConfigForNode(n *nodeInfo, plans []servicePlan, announc
 		if sent {
 			a := &announcements[si]
 			a.Nodes = append(a.Nodes, n.name)
-			a.NodePeers = append(a.NodePeers, peerSets.of(neighbors, reached))
+			a.NodePeers = append(a.NodePeers, b.peerSets.of(onNode, neighbors, reached))
 		} else {
 			setNotAnnounced(&announcements[si], n.name, ReasonNoPeers)
 		}
@@ -576,20 +592,26 @@ func (b *builder) forgetHeldNodes(a *ServiceAnnouncement) {
 	}
 }
 
-// peerSetInterner hands out one shared, sorted slice of BGPPeer names per
-// distinct set of neighbors reached on a node: most services reach the same
-// peers, so the announcements of thousands of services share a few slices.
-type peerSetInterner map[string][]string
+// peerSets numbers the distinct sets of BGPPeers services are sent to
+// (Result.PeerSets): most services reach the same peers, so thousands of
+// announcements share a few sets.
+type peerSets struct {
+	sets  [][]string
+	index map[string]int32 // by the names joined with NUL
+}
 
-func (in peerSetInterner) of(neighbors []neighborState, reached []bool) []string {
-	key := make([]byte, len(reached))
+// of is the number of the set of neighbors reached on one node; onNode
+// caches it by the reached mask, so that the names are joined only once
+// per distinct set and node.
+func (p *peerSets) of(onNode map[string]int32, neighbors []neighborState, reached []bool) int32 {
+	mask := make([]byte, len(reached))
 	for i, r := range reached {
 		if r {
-			key[i] = 1
+			mask[i] = 1
 		}
 	}
-	if names, ok := in[string(key)]; ok {
-		return names
+	if id, ok := onNode[string(mask)]; ok {
+		return id
 	}
 	var names []string
 	for i, r := range reached {
@@ -599,8 +621,18 @@ func (in peerSetInterner) of(neighbors []neighborState, reached []bool) []string
 	}
 	slices.Sort(names)
 	names = slices.Compact(names)
-	in[string(key)] = names
-	return names
+	key := strings.Join(names, "\x00")
+	id, ok := p.index[key]
+	if !ok {
+		if p.index == nil {
+			p.index = map[string]int32{}
+		}
+		id = int32(len(p.sets))
+		p.sets = append(p.sets, names)
+		p.index[key] = id
+	}
+	onNode[string(mask)] = id
+	return id
 }
 
 func setNotAnnounced(a *ServiceAnnouncement, node string, r Reason) {

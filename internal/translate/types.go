@@ -94,6 +94,10 @@ type Result struct {
 	Peers []PeerSummary
 	// Advertisements summarises each BGPAdvertisement, sorted by name.
 	Advertisements []AdvertisementSummary
+	// PeerSets are the distinct sets of BGPPeer names (each sorted) that
+	// services are sent to from a node; ServiceAnnouncement.NodePeers
+	// indexes them.
+	PeerSets [][]string
 }
 
 // HeldNode is a speaker node that keeps its last good configuration.
@@ -194,9 +198,9 @@ type ServiceAnnouncement struct {
 	Pool string
 	// Nodes announcing the service, sorted.
 	Nodes []string
-	// NodePeers[i] are the BGPPeers Nodes[i] sends the service to, sorted.
-	// The slices are shared between services: read them, never modify.
-	NodePeers [][]string
+	// NodePeers[i] numbers the set of BGPPeers Nodes[i] sends the service
+	// to: Result.PeerSets[NodePeers[i]].
+	NodePeers []int32
 	// NotAnnounced maps each speaker node that does not announce the service
 	// to the reason. When the reason is the same for every node (no IP, no
 	// pool, no endpoints) Reason is set and NotAnnounced may be empty.
