@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	metallbv1beta1 "github.com/frrgen/frrgen/api/v1beta1"
 	metallbv1beta2 "github.com/frrgen/frrgen/api/v1beta2"
@@ -30,7 +30,8 @@ import (
 var clusterKey = ctrl.Request{NamespacedName: types.NamespacedName{Name: "frrgen"}}
 
 // ClusterReconciler deletes unused password mirrors, writes the status of the
-// metallb.io objects and records the Events on Services.
+// metallb.io objects and the Services' frrgen.io/Announced condition, and
+// records the Events on Services.
 type ClusterReconciler struct {
 	Client     client.Client
 	Translator *Translator
@@ -48,11 +49,14 @@ type ClusterReconciler struct {
 	// configState is frrgen's ConfigurationState as last written.
 	configState *configStateWriter
 
+	// lagging takes the names of nodes to reconcile again (see settled).
+	lagging chan<- event.GenericEvent
+
 	mu sync.Mutex
-	// announcements holds the last announcement text of each service; nil
-	// until the first pass, which records without emitting Events so that a
-	// restart does not repeat them.
-	announcements map[types.NamespacedName]string
+	// written holds the Service conditions patched by this process.
+	written serviceConditions
+	// nudged is the translation version each node was last nudged for.
+	nudged map[string]uint64
 }
 
 // Reconcile deletes the password mirrors nothing uses any more, and brings
@@ -81,12 +85,11 @@ func (r *ClusterReconciler) Reconcile(ctx context.Context, _ ctrl.Request) (ctrl
 			return ctrl.Result{}, fmt.Errorf("writing ConfigurationState %s/%s: %w", r.Options.Namespace, configstate.Name, err)
 		}
 	}
-	// Service Events say what the nodes were given: they wait until every
-	// node has acted on this translation (its outcome wakes us), and none
-	// are sent while a node is held, since what it announces is its last
-	// good configuration's, which this translation does not describe.
-	if len(translation.Held) == 0 && r.settled(translation) {
-		if err := r.announceServices(ctx, translation); err != nil {
+	// The Services' conditions say what the nodes were given: they wait
+	// until every node has acted on this translation (its outcome wakes
+	// us). A held node is described by its stored configuration.
+	if r.settled(translation) {
+		if err := r.writeServiceStatuses(ctx, translation); err != nil {
 			return ctrl.Result{}, err
 		}
 	}
@@ -476,84 +479,51 @@ func conflictCondition(conflicts []nodeConflict, generation int64) metav1.Condit
 	return c
 }
 
-// settled tells whether every node with a configuration in translation has
-// acted on it (written, or found a conflict or a failure).
+// settled tells whether every speaker node of translation has acted on it
+// (written, held, or found a conflict or a failure). A node that acted on
+// an older build is nudged: both controllers' handlers count each input
+// event, so a node may have built just between the two counts and, when
+// nothing of its own changed, would not be reconciled again.
 func (r *ClusterReconciler) settled(translation *Translation) bool {
 	outcomes := r.outcomes.all()
-	for i := range translation.Configs {
-		if outcomes[translation.Configs[i].Annotations[translate.AnnotationNode]].build != translation.version {
-			return false
+	settled := true
+	check := func(node string) {
+		build := outcomes[node].build
+		if build == translation.version {
+			return
+		}
+		settled = false
+		if build < translation.version {
+			r.nudge(node, translation.version)
 		}
 	}
-	return true
+	for i := range translation.Configs {
+		check(translation.Configs[i].Annotations[translate.AnnotationNode])
+	}
+	for _, h := range translation.Held {
+		check(h.Node)
+	}
+	return settled
 }
 
-// announceServices records an Event on each Service whose announcement
-// changed since the previous pass.
-func (r *ClusterReconciler) announceServices(ctx context.Context, translation *Translation) error {
+// nudge asks the node reconciler for node, once per translation version.
+func (r *ClusterReconciler) nudge(node string, version uint64) {
+	if r.lagging == nil {
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	outcomes := r.outcomes.all()
-	current := make(map[types.NamespacedName]string, len(translation.Services))
-	for _, s := range translation.Services {
-		// A node whose write failed, or that is in conflict, does not
-		// announce what this translation gives it.
-		s.Nodes = slices.DeleteFunc(slices.Clone(s.Nodes), func(node string) bool { return !outcomes[node].current(translation) })
-		current[s.Service] = announcementText(s)
+	if r.nudged == nil {
+		r.nudged = map[string]uint64{}
 	}
-	if r.announcements == nil {
-		r.announcements = current
-		return nil
+	if r.nudged[node] >= version {
+		return
 	}
-	for key, text := range current {
-		if r.announcements[key] == text {
-			continue
-		}
-		if err := r.serviceEvent(ctx, key, text); err != nil {
-			return err
-		}
+	select {
+	case r.lagging <- event.GenericEvent{Object: &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: node}}}:
+		r.nudged[node] = version
+	default: // full: the node has many events pending anyway; retried on the next pass
 	}
-	for key, text := range r.announcements {
-		if _, ok := current[key]; !ok && strings.HasPrefix(text, "announced") {
-			if err := r.serviceEvent(ctx, key, "withdrawn: the service is no longer a LoadBalancer handled by frrgen"); err != nil {
-				return err
-			}
-		}
-	}
-	r.announcements = current
-	return nil
-}
-
-func (r *ClusterReconciler) serviceEvent(ctx context.Context, key types.NamespacedName, text string) error {
-	var service corev1.Service
-	if err := r.Client.Get(ctx, key, &service); err != nil {
-		return client.IgnoreNotFound(err) // deleted: nobody to tell
-	}
-	reason := "Withdrawn"
-	if strings.HasPrefix(text, "announced") {
-		reason = "Announced"
-	}
-	r.Recorder.Eventf(&service, nil, corev1.EventTypeNormal, reason, "Announce", "%s", text)
-	return nil
-}
-
-// announcementText is the Event note for a service's announcement; two
-// passes with the same text mean nothing changed for its users.
-func announcementText(s translate.ServiceAnnouncement) string {
-	if len(s.Nodes) > 0 {
-		return fmt.Sprintf("announced from %d node(s): %s", len(s.Nodes), listSome(s.Nodes))
-	}
-	reasons := map[string]bool{}
-	if s.Reason != "" {
-		reasons[string(s.Reason)] = true
-	}
-	for _, reason := range s.NotAnnounced {
-		reasons[string(reason)] = true
-	}
-	if len(reasons) == 0 {
-		return "withdrawn: no speaker node"
-	}
-	return "withdrawn: " + strings.Join(sortedKeys(reasons), ", ")
 }
 
 func listSome(items []string) string {
@@ -561,15 +531,6 @@ func listSome(items []string) string {
 		return strings.Join(items, ", ")
 	}
 	return strings.Join(items[:maxListed], ", ") + fmt.Sprintf(" and %d more", len(items)-maxListed)
-}
-
-func sortedKeys(m map[string]bool) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func setOf(items []string) map[string]bool {

@@ -12,8 +12,9 @@
 //
 // The cluster reconciler has a single key. It does what is not per node:
 // mirroring password Secrets into the frr-k8s namespace, the status
-// conditions and counters of the metallb.io objects, and the Events on
-// Services whose announcement changed. It runs merge.Check for every node
+// conditions and counters of the metallb.io objects, and the Services'
+// frrgen.io/Announced condition (internal/servicestatus) with an Event when
+// a service becomes announced or withdrawn. It runs merge.Check for every node
 // itself (a pure function of the cache) to set the BGPPeers' Conflict
 // condition, rather than sharing state with the node reconciler.
 //

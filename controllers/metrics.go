@@ -17,7 +17,7 @@ var (
 	})
 	writesTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "frrgen_writes_total",
-		Help: "Objects written by frrgen, by kind (FRRConfiguration, Secret) and verb (create, update, delete).",
+		Help: "Objects written by frrgen, by kind (FRRConfiguration, Secret, Service: its frrgen.io/Announced condition) and verb (create, update, delete, patch).",
 	}, []string{"kind", "verb"})
 	writeErrorsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "frrgen_write_errors_total",
@@ -73,4 +73,5 @@ const (
 	verbCreate           = "create"
 	verbUpdate           = "update"
 	verbDelete           = "delete"
+	verbPatch            = "patch"
 )

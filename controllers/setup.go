@@ -2,10 +2,12 @@ package controllers
 
 import (
 	"context"
+	"maps"
 
 	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
@@ -40,6 +42,8 @@ import (
 // +kubebuilder:rbac:groups="",namespace=metallb-system,resources=secrets,verbs=create
 // Cluster-wide inputs:
 // +kubebuilder:rbac:groups="",resources=nodes;services,verbs=get;list;watch
+// and the frrgen.io/Announced condition of Services:
+// +kubebuilder:rbac:groups="",resources=services/status,verbs=patch
 // +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=get;list;watch
 // Outputs, only in the frr-k8s namespace (config/policy narrows the writes
 // to objects labelled as ours):
@@ -123,6 +127,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 	w := &watchMaps{reader: mgr.GetClient(), translator: translator, options: options, owner: o}
 	m := &mirrors{client: writer, live: mgr.GetAPIReader(), options: options, owner: o}
 	outcomes := newNodeOutcomes()
+	// Nodes the cluster reconciler finds behind the translation (see
+	// ClusterReconciler.settled); large enough for every node at once.
+	lagging := make(chan event.GenericEvent, 4096)
 
 	nodes := &NodeReconciler{
 		Client: writer, Translator: translator, Options: options,
@@ -133,6 +140,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 	err = w.watchInputs(ctrl.NewControllerManagedBy(mgr).Named(NodeControllerName), w.allNodes).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, cfg.NodeWorkers)}).
 		Watches(&frrv1beta1.FRRConfiguration{}, handler.EnqueueRequestsFromMapFunc(w.nodesOfConfig)).
+		WatchesRawSource(source.Channel(lagging, &handler.EnqueueRequestForObject{})).
 		Complete(nodes)
 	if err != nil {
 		return err
@@ -145,7 +153,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 	cluster := &ClusterReconciler{
 		Client: writer, Translator: translator, Options: options,
 		Recorder: mgr.GetEventRecorder(ClusterControllerName),
-		owner:    o, mirrors: m, outcomes: outcomes,
+		owner:    o, mirrors: m, outcomes: outcomes, lagging: lagging,
 		Schemas: decision, unwritten: newUnwrittenConditions(),
 		configState: &configStateWriter{client: writer, namespace: options.Namespace},
 	}
@@ -180,7 +188,7 @@ func (w *watchMaps) watchInputs(b *builder.TypedBuilder[reconcile.Request], targ
 		Watches(&metallbv1beta1.Community{}, input(nil), specOrLabels).
 		Watches(&metallbv1beta1.BFDProfile{}, input(nil), specOrLabels).
 		Watches(&metallbv1beta1.IPAddressPool{}, input(nil), specOrLabels).
-		Watches(&corev1.Service{}, input(w.isLoadBalancer)).
+		Watches(&corev1.Service{}, input(w.isLoadBalancer), builder.WithPredicates(serviceChangedPredicate())).
 		Watches(&discoveryv1.EndpointSlice{}, input(w.isLoadBalancerSlice)).
 		Watches(&corev1.Node{}, input(nil), builder.WithPredicates(nodeChangedPredicate())).
 		Watches(&corev1.Secret{}, secrets)
@@ -314,6 +322,24 @@ func (w *watchMaps) isLoadBalancerSlice(ctx context.Context, obj client.Object) 
 		return true
 	}
 	return service.Spec.Type == corev1.ServiceTypeLoadBalancer
+}
+
+// serviceChangedPredicate drops the Service updates that change only what
+// translate does not read (status conditions, frrgen's own included, and
+// metadata bookkeeping), so that writing a Service's condition does not
+// trigger a new translation and a pass over every node.
+func serviceChangedPredicate() predicate.Predicate {
+	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		before, ok1 := e.ObjectOld.(*corev1.Service)
+		after, ok2 := e.ObjectNew.(*corev1.Service)
+		if !ok1 || !ok2 {
+			return true
+		}
+		return !equality.Semantic.DeepEqual(before.Spec, after.Spec) ||
+			!equality.Semantic.DeepEqual(before.Status.LoadBalancer, after.Status.LoadBalancer) ||
+			!maps.Equal(before.Labels, after.Labels) || !maps.Equal(before.Annotations, after.Annotations) ||
+			!before.DeletionTimestamp.Equal(after.DeletionTimestamp)
+	}}
 }
 
 // nodeChangedPredicate drops Node updates that cannot change the translation

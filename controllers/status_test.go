@@ -122,19 +122,6 @@ var _ = Describe("Status and events", func() {
 		Eventually(w.neighbors("b")).Should(Equal(both))
 		Eventually(metricValue).WithArguments("frrgen_config_stale", map[string]string{"node": w.nodeName("a")}).Should(BeEquivalentTo(0))
 	})
-
-	It("records an Event on a Service only when its announcement changes", func() {
-		// The service was announced before the controller started: no Event.
-		Consistently(eventsFor(w.in, "Service", "web", "Announced")).Should(BeEmpty())
-
-		w.setEndpoints("web")
-		Eventually(eventsFor(w.in, "Service", "web", "Withdrawn")).Should(ConsistOf(ContainSubstring("noEndpoints")))
-		Eventually(w.neighbors("a")).Should(Equal(map[string][]string{"172.30.0.3": nil}))
-
-		w.setEndpoints("web", "b")
-		Eventually(eventsFor(w.in, "Service", "web", "Announced")).Should(ConsistOf(ContainSubstring("announced from 2 node(s)")))
-		Consistently(eventsFor(w.in, "Service", "web", "Withdrawn")).Should(HaveLen(1))
-	})
 })
 
 // meta returns the condition of type t, or nil.

@@ -331,8 +331,14 @@ func (w *world) addService(name, ip string, policy corev1.ServiceExternalTraffic
 		},
 	}
 	Expect(k8s.Create(ctx, service)).To(Succeed())
-	service.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: ip}}
-	Expect(k8s.Status().Update(ctx, service)).To(Succeed())
+	// The controller may write the Service's condition meanwhile.
+	Expect(retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(service), service); err != nil {
+			return err
+		}
+		service.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: ip}}
+		return k8s.Status().Update(ctx, service)
+	})).To(Succeed())
 	w.setEndpoints(name, nodes...)
 	return service
 }

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	metallbv1beta2 "github.com/frrgen/frrgen/api/v1beta2"
 	"github.com/frrgen/frrgen/internal/ownership"
@@ -191,5 +192,34 @@ func TestRunningNodes(t *testing.T) {
 		if got := runningNodes(summary, tc.stale, stored); got != tc.want {
 			t.Errorf("%s: runningNodes = %d, want %d", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestSettledNudgesNodesBehind: a node that acted on an older build (it
+// built between the two handlers' counts of one event) is reconciled again,
+// once per version; without it a held node, which writes nothing, would
+// never act on the newer build and the Services' conditions would wait.
+func TestSettledNudgesNodesBehind(t *testing.T) {
+	lagging := make(chan event.GenericEvent, 10)
+	r := &ClusterReconciler{outcomes: newNodeOutcomes(), lagging: lagging}
+	translation := &Translation{version: 3}
+	translation.Held = []translate.HeldNode{{Node: "a"}}
+	translation.Configs = []frrv1beta1.FRRConfiguration{{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{translate.AnnotationNode: "b"}}}}
+	r.outcomes.record("a", nodeOutcome{build: 2})
+	r.outcomes.record("b", nodeOutcome{build: 3})
+	for range 2 {
+		if r.settled(translation) {
+			t.Fatal("settled with node a behind")
+		}
+	}
+	if len(lagging) != 1 {
+		t.Fatalf("%d nudges, want 1 (node a, once)", len(lagging))
+	}
+	if got := (<-lagging).Object.GetName(); got != "a" {
+		t.Errorf("nudged %q, want a", got)
+	}
+	r.outcomes.record("a", nodeOutcome{build: 3})
+	if !r.settled(translation) {
+		t.Error("not settled once every node acted on the build")
 	}
 }

@@ -83,16 +83,18 @@ var _ = Describe("A write that fails", func() {
 		// b still runs the peer, from the configuration it had.
 		Expect(peer.Status.ConfiguredNodes).To(BeEquivalentTo(2))
 		// The new service is announced where it was written: a, not b.
-		Eventually(eventsFor(w.in, "Service", "late", "Announced")).Should(ConsistOf(Equal("announced from 1 node(s): " + w.nodeName("a"))))
+		Eventually(w.announcedCondition("late")).Should(HaveField("Message", And(
+			HavePrefix("Announced from 1 of 2 speaker node(s). To peer tor from "+w.nodeName("a")+". Held: "+w.nodeName("b")+
+				" keeps its last good configuration because the new one could not be written: "),
+			ContainSubstring(reason), HaveSuffix("; the last good configuration does not announce the service."))))
+		Eventually(eventsFor(w.in, "Service", "late", "Announced")).Should(ConsistOf(HavePrefix("Announced from 1 of 2 speaker node(s).")))
 
 		Expect(k8s.Delete(ctx, binding)).To(Succeed())
 		Eventually(w.neighbors("b"), "30s").Should(Equal(map[string][]string{"172.30.0.3": {"198.51.100.10/32", "198.51.100.11/32"}}))
 		Eventually(conditionOf(peer, func() []metav1.Condition { return peer.Status.Conditions }, metallbv1beta1.ConditionWritten)).Should(
 			HaveField("Status", metav1.ConditionTrue))
 		Eventually(metricValue).WithArguments("frrgen_config_stale", map[string]string{"node": w.nodeName("b")}).Should(BeEquivalentTo(0))
-		// (The Event that follows, "announced from 2 node(s)", has the same
-		// reason as the first, so events.k8s.io folds it into the first
-		// one's series and keeps that one's note: nothing more to read here.)
+		Eventually(w.announcedCondition("late")).Should(HaveField("Message", HavePrefix("Announced from 2 of 2 speaker node(s).")))
 	})
 })
 

@@ -46,8 +46,9 @@ var _ = Describe("Writes", func() {
 		} {
 			Eventually(func() []metav1.Condition { return conditionsOf(obj) }).Should(ContainElement(HaveField("Type", metallbv1beta1.ConditionValid)))
 		}
-		// Convergence: 2 FRRConfiguration creates and one status patch per
-		// input object. Nothing else may follow.
+		Eventually(w.announcedCondition("web")).ShouldNot(BeNil())
+		// Convergence: 2 FRRConfiguration creates, one status patch per
+		// input object and the Service's condition. Nothing else may follow.
 		converged := w.mgr.writes.Total()
 		AddReportEntry("writes to converge", w.mgr.writes.String())
 		Consistently(w.mgr.writes.Total).Should(Equal(converged))

@@ -137,8 +137,14 @@ func createService(name, ip string) *corev1.Service {
 	Expect(k8s.Create(ctx, eps)).To(Succeed())
 	track(&discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Name: eps.Name, Namespace: "default"}})
 
-	svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: ip}}
-	Expect(k8s.Status().Update(ctx, svc)).To(Succeed())
+	// frrgen may write the Service's frrgen.io/Announced condition meanwhile.
+	Eventually(func() error {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(svc), svc); err != nil {
+			return err
+		}
+		svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: ip}}
+		return k8s.Status().Update(ctx, svc)
+	}).Should(Succeed())
 	return svc
 }
 

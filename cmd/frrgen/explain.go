@@ -15,6 +15,7 @@ import (
 	"github.com/frrgen/frrgen/controllers"
 	"github.com/frrgen/frrgen/internal/manifest"
 	"github.com/frrgen/frrgen/internal/nodeplan"
+	"github.com/frrgen/frrgen/internal/servicestatus"
 	"github.com/frrgen/frrgen/internal/translate"
 )
 
@@ -35,7 +36,8 @@ func newExplainCommand() *cobra.Command {
 		Short: "Tell why a Service is (not) announced from each node, or what a BGPPeer is sent",
 		Long: `explain runs the translation the controller runs and tells how it decided.
 
-For a Service: its IPs and their pool, every BGPAdvertisement and whether it
+For a Service: the sentence of its frrgen.io/Announced condition (the one
+the controller writes, from the same verdict), its IPs and their pool, every BGPAdvertisement and whether it
 applies (pool, serviceSelectors, nodeSelectors, peers), the endpoints, and for
 each speaker node the peers, whether it announces the service and to whom, or
 why not, in plain words with MetalLB's reason key in parentheses. A node held
@@ -88,7 +90,8 @@ func runExplain(ctx context.Context, f *explainFlags, kind, name string, stdout 
 			return err
 		}
 	}
-	snapshot, written := in.snapshot, in.written(opts)
+	snapshot := in.snapshot
+	written, result := in.written(opts)
 	switch strings.ToLower(kind) {
 	case "service", "services", "svc":
 		key, err := serviceKey(name)
@@ -99,7 +102,14 @@ func runExplain(ctx context.Context, f *explainFlags, kind, name string, stdout 
 		if err != nil {
 			return &exitError{code: 1, err: err}
 		}
-		return writeServiceExplanation(stdout, ex, f.node)
+		// The sentence of the Service's condition, from the same verdict
+		// the controller writes.
+		kept := map[string]servicestatus.Keep{}
+		for node, why := range written.Kept {
+			kept[node] = servicestatus.Keep{Conflict: why}
+		}
+		status, _ := servicestatus.New(&result, kept, written.Stored).Status(key.Namespace, key.Name)
+		return writeServiceExplanation(stdout, ex, status, f.node)
 	case "bgppeer", "bgppeers":
 		ex, err := translate.ExplainPeer(snapshot, opts, name, written)
 		if err != nil {
@@ -137,7 +147,7 @@ type explainInput struct {
 // the controller's key) and the users', and asks the node plan, as the
 // controller does, which nodes must keep their stored configuration
 // because writing the new one would clash with a user's.
-func (in *explainInput) written(o translate.Options) translate.Written {
+func (in *explainInput) written(o translate.Options) (translate.Written, translate.Result) {
 	result := translate.Build(in.snapshot, o)
 	stored, users, secrets := offlinePlanInputs(in.configs, in.secrets, result, o)
 	nodeLabels := map[string]map[string]string{}
@@ -153,7 +163,7 @@ func (in *explainInput) written(o translate.Options) translate.Written {
 			w.Kept[node] = plan.Conflict.Message
 		}
 	}
-	return w
+	return w, result
 }
 
 // readCluster reads, with a client of the cluster of kubeconfig, what the

@@ -5,18 +5,21 @@ import (
 	"io"
 	"strings"
 
+	"github.com/frrgen/frrgen/internal/servicestatus"
 	"github.com/frrgen/frrgen/internal/translate"
 )
 
 // The text of `frrgen explain`: one statement per line, details indented
 // under it, so that grep finds a node's verdict.
 
-func writeServiceExplanation(w io.Writer, ex translate.ServiceExplanation, only string) error {
+func writeServiceExplanation(w io.Writer, ex translate.ServiceExplanation, status servicestatus.Status, only string) error {
 	fmt.Fprintf(w, "Service %s\n", ex.Service)
 	if !ex.Handled {
 		fmt.Fprintf(w, "  not handled by frrgen: %s\n", ex.NotHandled)
 		return nil
 	}
+	c := status.Condition(0)
+	fmt.Fprintf(w, "  condition %s=%s (%s): %s\n", c.Type, c.Status, c.Reason, c.Message)
 	policy := "Cluster: announced from every node as soon as one endpoint is ready"
 	if ex.Local {
 		policy = "Local: announced only from nodes with a ready endpoint"

@@ -40,6 +40,7 @@ import (
 	metallbv1beta1 "github.com/frrgen/frrgen/api/v1beta1"
 	"github.com/frrgen/frrgen/controllers"
 	"github.com/frrgen/frrgen/internal/manifest"
+	"github.com/frrgen/frrgen/internal/servicestatus"
 	"github.com/frrgen/frrgen/internal/summary"
 	"github.com/frrgen/frrgen/internal/testenv"
 	"github.com/frrgen/frrgen/internal/translate"
@@ -144,6 +145,15 @@ func Run(ctx context.Context, out io.Writer, opts Options) (err error) {
 	say("== What each node's frr-k8s receives ==")
 	if err := summary.Table(out, configs); err != nil {
 		return err
+	}
+	say("")
+	say("== Why each Service is (not) announced: its %s condition ==", servicestatus.ConditionAnnounced)
+	for _, name := range []string{"api", "web"} {
+		cond, err := waitForAnnounced(ctx, c, client.ObjectKey{Namespace: "default", Name: name}, opts.Timeout)
+		if err != nil {
+			return err
+		}
+		say("default/%s  %s=%s reason=%s\n  %s", name, cond.Type, cond.Status, cond.Reason, cond.Message)
 	}
 	say("")
 	say("== FRRConfiguration of %s ==", shownNode)
@@ -341,6 +351,34 @@ func waitForValid(ctx context.Context, c client.Client, key client.ObjectKey, st
 		return nil, fmt.Errorf("BGPAdvertisement %s never got Valid=%s: %w", key, status, err)
 	}
 	return found, nil
+}
+
+// waitForAnnounced returns the Service's frrgen.io/Announced condition once
+// it has stayed the same for a second (the controller writes it when every
+// node has acted on the input, so the first one may describe an earlier
+// pass of the demo's setup).
+func waitForAnnounced(ctx context.Context, c client.Client, key client.ObjectKey, timeout time.Duration) (*metav1.Condition, error) {
+	var last *metav1.Condition
+	var since time.Time
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+		var svc corev1.Service
+		if err := c.Get(ctx, key, &svc); err != nil {
+			return false, err
+		}
+		cond := meta.FindStatusCondition(svc.Status.Conditions, servicestatus.ConditionAnnounced)
+		switch {
+		case cond == nil:
+			return false, nil
+		case last == nil || cond.Message != last.Message || cond.Status != last.Status:
+			last, since = cond, time.Now()
+			return false, nil
+		}
+		return time.Since(since) >= time.Second, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("Service %s never got a steady %s condition: %w", key, servicestatus.ConditionAnnounced, err)
+	}
+	return last, nil
 }
 
 // latestEvent returns the newest Warning Event about the object.

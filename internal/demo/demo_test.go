@@ -34,6 +34,11 @@ func TestDemoPrintsTheSeedRoutesAndLeavesNothingRunning(t *testing.T) {
 		"      198.51.100.77/32  localPref 100  communities 65535:65282\n",
 		// hostc (rack backend) is selected by no peer.
 		"node hostc\n  (no BGP router)\n",
+		// Each Service says where it is announced and why not elsewhere.
+		"default/api  frrgen.io/Announced=True reason=Announced\n  Announced from 1 of 3 speaker node(s). To peer example from hostb. " +
+			"Not from hosta, hostc: externalTrafficPolicy is Local and no ready endpoint of the service runs on this node (noLocalEndpoints).\n",
+		"default/web  frrgen.io/Announced=True reason=Announced\n  Announced from 2 of 3 speaker node(s). To peer example from hosta, hostb. " +
+			"Not from hostc: no BGPPeer selects this node (noPeers).\n",
 		"kind: FRRConfiguration\n",
 		"condition  Valid=False reason=Invalid\n",
 		`spec.communities[0]: unknown community alias "no-advertize"`,

@@ -20,6 +20,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 
 	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
 	corev1 "k8s.io/api/core/v1"
@@ -70,6 +71,9 @@ type builder struct {
 	// holds each advertisement's community IDs.
 	communityText []string
 	adCommunities [][]int32
+
+	// peerSets are the sets of BGPPeers services are sent to.
+	peerSets peerSets
 }
 
 // Build computes the desired FRRConfiguration of every speaker node and the
@@ -90,10 +94,24 @@ func build(s Snapshot, o Options) (*builder, []servicePlan, Result) {
 	plans := b.planServices(handledServices(b.services, o))
 	b.numberPrefixes()
 
+	// Each announcement's Nodes and NodePeers are windows of two arenas,
+	// sized for every built node: no append reallocates.
+	built := 0
+	for _, n := range b.nodes {
+		if n.speaker && !b.isHeld(n.name) {
+			built++
+		}
+	}
+	nodeArena, peerArena := make([]string, len(plans)*built), make([]int32, len(plans)*built)
 	announcements := make([]ServiceAnnouncement, len(plans))
 	for i := range plans {
 		sp := &plans[i]
-		announcements[i] = ServiceAnnouncement{Service: sp.key, IPs: sp.ips, Reason: sp.reason}
+		from, to := i*built, i*built
+		announcements[i] = ServiceAnnouncement{Service: sp.key, IPs: sp.ips, Reason: sp.reason,
+			Nodes: nodeArena[from : to : to+built], NodePeers: peerArena[from : to : to+built]}
+		if sp.pool != nil {
+			announcements[i].Pool = sp.pool.ref.Name
+		}
 	}
 	var configs []frrv1beta1.FRRConfiguration
 	for _, n := range b.nodes {
@@ -110,7 +128,8 @@ func build(s Snapshot, o Options) (*builder, []servicePlan, Result) {
 		summariseReasons(&announcements[i], &plans[i])
 	}
 
-	r := Result{Configs: configs, Valid: b.diag.valid(), Held: b.heldNodes(), Objects: b.diag.sorted(), Services: announcements}
+	r := Result{Configs: configs, Valid: b.diag.valid(), Held: b.heldNodes(), Objects: b.diag.sorted(), Services: announcements,
+		PeerSets: b.peerSets.sets}
 	for i := range r.Objects {
 		if nodes := b.holds[r.Objects[i].Ref]; len(nodes) > 0 {
 			r.Objects[i].HeldNodes = nodes
@@ -132,7 +151,8 @@ func build(s Snapshot, o Options) (*builder, []servicePlan, Result) {
 	}
 	mirrors := map[string]SecretMirror{}
 	for _, p := range b.peers {
-		r.Peers = append(r.Peers, PeerSummary{Name: p.ref.Name, Nodes: peerNodes[p.ref.Name], HeldNodes: peerHeld[p.ref.Name]})
+		r.Peers = append(r.Peers, PeerSummary{Name: p.ref.Name, Nodes: peerNodes[p.ref.Name], HeldNodes: peerHeld[p.ref.Name],
+			VRF: p.spec.VRFName, Address: p.neighbor.Address, Interface: p.neighbor.Interface})
 		// A held node's last good configuration may reference the mirror:
 		// it stays wanted while the peer selects such a node.
 		if p.mirroredSecret.Name != "" && (len(peerNodes[p.ref.Name]) > 0 || len(peerHeld[p.ref.Name]) > 0) {
@@ -361,6 +381,8 @@ func (b *builder) desiredConfigForNode(n *nodeInfo, plans []servicePlan, announc
 	}
 
 	var matching []int
+	reached := make([]bool, len(neighbors))
+	onNode := map[string]int32{}
 	for si := range plans {
 		sp := &plans[si]
 		if sp.reason != "" {
@@ -372,7 +394,8 @@ func (b *builder) desiredConfigForNode(n *nodeInfo, plans []servicePlan, announc
 			setNotAnnounced(&announcements[si], n.name, reason)
 			continue
 		}
-		reached := false
+		clear(reached)
+		sent := false
 		for _, i := range matching {
 			sa := &sp.ads[i]
 			ids := b.prefixRefs[sa.from:sa.to]
@@ -381,13 +404,15 @@ func (b *builder) desiredConfigForNode(n *nodeInfo, plans []servicePlan, announc
 				for _, id := range ids {
 					if b.prefixFam[id]&nb.peer.families != 0 {
 						b.addPrefix(n, nb, id, sa.ad)
-						sa.used, reached = true, true
+						sa.used, reached[t], sent = true, true, true
 					}
 				}
 			}
 		}
-		if reached {
-			announcements[si].Nodes = append(announcements[si].Nodes, n.name)
+		if sent {
+			a := &announcements[si]
+			a.Nodes = append(a.Nodes, n.name)
+			a.NodePeers = append(a.NodePeers, b.peerSets.of(onNode, neighbors, reached))
 		} else {
 			setNotAnnounced(&announcements[si], n.name, ReasonNoPeers)
 		}
@@ -552,12 +577,62 @@ func (b *builder) forgetHeldNodes(a *ServiceAnnouncement) {
 	if len(b.heldBy) == 0 {
 		return
 	}
-	a.Nodes = slices.DeleteFunc(a.Nodes, b.isHeld)
+	kept := 0
+	for i, node := range a.Nodes {
+		if !b.isHeld(node) {
+			a.Nodes[kept], a.NodePeers[kept] = node, a.NodePeers[i]
+			kept++
+		}
+	}
+	a.Nodes, a.NodePeers = a.Nodes[:kept], a.NodePeers[:kept]
 	for node := range a.NotAnnounced {
 		if b.isHeld(node) {
 			delete(a.NotAnnounced, node)
 		}
 	}
+}
+
+// peerSets numbers the distinct sets of BGPPeers services are sent to
+// (Result.PeerSets): most services reach the same peers, so thousands of
+// announcements share a few sets.
+type peerSets struct {
+	sets  [][]string
+	index map[string]int32 // by the names joined with NUL
+}
+
+// of is the number of the set of neighbors reached on one node; onNode
+// caches it by the reached mask, so that the names are joined only once
+// per distinct set and node.
+func (p *peerSets) of(onNode map[string]int32, neighbors []neighborState, reached []bool) int32 {
+	mask := make([]byte, len(reached))
+	for i, r := range reached {
+		if r {
+			mask[i] = 1
+		}
+	}
+	if id, ok := onNode[string(mask)]; ok {
+		return id
+	}
+	var names []string
+	for i, r := range reached {
+		if r {
+			names = append(names, neighbors[i].peer.ref.Name)
+		}
+	}
+	slices.Sort(names)
+	names = slices.Compact(names)
+	key := strings.Join(names, "\x00")
+	id, ok := p.index[key]
+	if !ok {
+		if p.index == nil {
+			p.index = map[string]int32{}
+		}
+		id = int32(len(p.sets))
+		p.sets = append(p.sets, names)
+		p.index[key] = id
+	}
+	onNode[string(mask)] = id
+	return id
 }
 
 func setNotAnnounced(a *ServiceAnnouncement, node string, r Reason) {

@@ -357,10 +357,16 @@ func (r Reason) Explain(pool string) string {
 	return string(r)
 }
 
-// Why is the node's reason in plain words; pool is the service's pool.
-func (v *NodeVerdict) Why(pool string) string {
-	if v.Reason == ReasonNoPeers && len(v.Peers) == 0 {
+// ExplainOnNode is Explain for one node: a node without any valid BGPPeer
+// says so, which is the cause behind its noPeers.
+func (r Reason) ExplainOnNode(pool string, nodeHasPeers bool) string {
+	if r == ReasonNoPeers && !nodeHasPeers {
 		return "no BGPPeer selects this node"
 	}
-	return v.Reason.Explain(pool)
+	return r.Explain(pool)
+}
+
+// Why is the node's reason in plain words; pool is the service's pool.
+func (v *NodeVerdict) Why(pool string) string {
+	return v.Reason.ExplainOnNode(pool, len(v.Peers) > 0)
 }

@@ -94,6 +94,10 @@ type Result struct {
 	Peers []PeerSummary
 	// Advertisements summarises each BGPAdvertisement, sorted by name.
 	Advertisements []AdvertisementSummary
+	// PeerSets are the distinct sets of BGPPeer names (each sorted) that
+	// services are sent to from a node; ServiceAnnouncement.NodePeers
+	// indexes them.
+	PeerSets [][]string
 }
 
 // HeldNode is a speaker node that keeps its last good configuration.
@@ -190,8 +194,13 @@ type ServiceAnnouncement struct {
 	Service types.NamespacedName
 	// IPs are the ingress IPs considered, as written in the status.
 	IPs []string
+	// Pool is the IPAddressPool holding every IP, "" when none does.
+	Pool string
 	// Nodes announcing the service, sorted.
 	Nodes []string
+	// NodePeers[i] numbers the set of BGPPeers Nodes[i] sends the service
+	// to: Result.PeerSets[NodePeers[i]].
+	NodePeers []int32
 	// NotAnnounced maps each speaker node that does not announce the service
 	// to the reason. When the reason is the same for every node (no IP, no
 	// pool, no endpoints) Reason is set and NotAnnounced may be empty.
@@ -207,6 +216,10 @@ type PeerSummary struct {
 	// HeldNodes are the held speaker nodes the peer selects, sorted: they
 	// keep their last good configuration, which may have the peer.
 	HeldNodes []string
+	// VRF, Address and Interface identify the peer's neighbor in an
+	// FRRConfiguration (as frr-k8s does), so that a stored configuration
+	// can be read back in terms of BGPPeers.
+	VRF, Address, Interface string
 }
 
 // AdvertisementSummary is what BGPAdvertisement status shows.
