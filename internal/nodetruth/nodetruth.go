@@ -62,6 +62,9 @@ type Input struct {
 	Peers      []Peer
 	Sessions   []Session
 	NodeStates []NodeState
+	// Configured are the nodes that have an FRRConfiguration of frrgen's:
+	// only their NodeStates are reported (frr-k8s may run on others).
+	Configured []string
 }
 
 // Report is the decision: per peer and per node, sorted by name.
@@ -140,7 +143,14 @@ func Decide(in Input) Report {
 		r.Peers = append(r.Peers, decidePeer(p, sessions, reporting))
 	}
 	slices.SortFunc(r.Peers, func(a, b PeerReport) int { return strings.Compare(a.Name, b.Name) })
+	configured := map[string]bool{}
+	for _, node := range in.Configured {
+		configured[node] = true
+	}
 	for _, s := range in.NodeStates {
+		if !configured[s.Node] {
+			continue
+		}
 		r.Nodes = append(r.Nodes, NodeReport{Node: s.Node, Failure: failureOf(s)})
 	}
 	slices.SortFunc(r.Nodes, func(a, b NodeReport) int { return strings.Compare(a.Node, b.Node) })

@@ -56,7 +56,9 @@ func TestDecide(t *testing.T) {
 				{Node: "n1", Conversion: "success", Reload: "success"},
 				{Node: "n2", Conversion: "duplicate neighbor 192.0.2.2", Reload: "failure: older"},
 				{Node: "n4"},
+				{Node: "not-ours", Conversion: "some error"},
 			},
+			Configured: []string{"n1", "n2", "n3", "n4"},
 		},
 		want: Report{
 			Peers: []PeerReport{{Name: "b", Up: []string{"n1"}}, {Name: "z"}},
