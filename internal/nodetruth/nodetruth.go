@@ -192,10 +192,11 @@ func stateText(s Session) string {
 }
 
 // failureOf: a failed conversion comes first, since frr-k8s then rendered
-// nothing new and the reload result is an older one's.
+// nothing new and the reload result is an older one's. frr-k8s writes a
+// conversion error as "failed: <error>"; the Stage says that already.
 func failureOf(s NodeState) *Failure {
 	if s.Conversion != "" && s.Conversion != Success {
-		return &Failure{Stage: Conversion, Message: s.Conversion}
+		return &Failure{Stage: Conversion, Message: strings.TrimPrefix(s.Conversion, "failed: ")}
 	}
 	if s.Reload != "" && s.Reload != Success {
 		return &Failure{Stage: Reload, Message: s.Reload}

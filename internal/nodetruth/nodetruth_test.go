@@ -54,7 +54,7 @@ func TestDecide(t *testing.T) {
 			NodeStates: []NodeState{
 				{Node: "n3", Conversion: "success", Reload: "failure: line 3: % Unknown command"},
 				{Node: "n1", Conversion: "success", Reload: "success"},
-				{Node: "n2", Conversion: "duplicate neighbor 192.0.2.2", Reload: "failure: older"},
+				{Node: "n2", Conversion: "failed: duplicate neighbor 192.0.2.2", Reload: "failure: older"},
 				{Node: "n4"},
 				{Node: "not-ours", Conversion: "some error"},
 			},
