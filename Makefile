@@ -194,18 +194,32 @@ e2e-deps: ## Install frr, frr-pythontools and iproute2 with apt-get when missing
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
 	fi
 
+# The suite's network namespaces, links and FRR paths have fixed names, so two
+# runs on one machine (two checkouts) would tear each other down: e2e and
+# e2e-clean hold this lock, and a second run waits for the first.
+E2E_LOCK ?= /tmp/frrgen-e2e.lock
+
 .PHONY: e2e
 e2e: e2e-deps envtest-assets $(BIN)/frrgen $(BIN)/frr-k8s-controller ## Run the end-to-end suite (root; see README).
 	@[ "$$(id -u)" = 0 ] || { echo "make e2e must run as root: it creates network namespaces"; exit 1; }
+	@flock -n $(E2E_LOCK) true || echo ">> another e2e run holds $(E2E_LOCK); waiting"
+	@flock $(E2E_LOCK) $(MAKE) --no-print-directory e2e-locked
+
+.PHONY: e2e-locked
+e2e-locked:
 	@# The suite stops everything itself (AfterSuite, and checks nothing is
 	@# left); e2e-clean afterwards also covers a suite killed outright.
 	@# -mod=mod: e2e/go.mod follows frrgen's requirements (replace ../) even
 	@# when a change to the root go.mod has not been copied into it yet.
 	rc=0; cd e2e && FRRGEN_E2E_WORKDIR=$(E2E_WORKDIR) go test -mod=mod . -count=1 -timeout 60m -v -ginkgo.v $(E2E_FLAGS) || rc=$$?; \
-	cd $(ROOT) && $(MAKE) --no-print-directory e2e-clean; exit $$rc
+	cd $(ROOT) && $(MAKE) --no-print-directory e2e-clean-locked; exit $$rc
 
 .PHONY: e2e-clean
 e2e-clean: ## Stop processes and remove namespaces and links an interrupted e2e run left behind.
+	@flock $(E2E_LOCK) $(MAKE) --no-print-directory e2e-clean-locked
+
+.PHONY: e2e-clean-locked
+e2e-clean-locked:
 	@for f in $(E2E_WORKDIR)/pids/*.pid; do \
 		[ -e "$$f" ] || continue; pid=$$(cat "$$f"); \
 		if [ "$$pid" -gt 1 ] && { kill -0 -- -$$pid || kill -0 $$pid; } 2>/dev/null; then \
