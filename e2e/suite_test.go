@@ -59,6 +59,8 @@ var (
 
 	frrgenAvailable bool
 	frrgenProc      *proc
+	// frrgenMetricsAddr is where frrgen serves its metrics (plain HTTP).
+	frrgenMetricsAddr string
 
 	createdFRRLog bool
 	ownNetwork    bool // false when BeforeSuite stopped at the leftover check: leave those to make e2e-clean
@@ -97,7 +99,7 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 	binDir = filepath.Join(repoRoot, "bin")
 	for _, f := range []string{
-		filepath.Join(binDir, "frr-k8s-controller"), filepath.Join(binDir, "frrgen"),
+		filepath.Join(binDir, "frr-k8s-controller"), filepath.Join(binDir, "frr-k8s-status"), filepath.Join(binDir, "frrgen"),
 		filepath.Join(frrBinDir, "zebra"), filepath.Join(frrBinDir, "bgpd"), frrReloadPy,
 	} {
 		_, err := os.Stat(f)
@@ -164,6 +166,8 @@ var _ = BeforeSuite(func() {
 		"--node-name", nodeName, "--namespace", frrK8sNS, "--kubeconfig", kubeconfig,
 		"--metrics-bind-address", "0", "--log-level", "debug")
 	Expect(err).NotTo(HaveOccurred())
+	By("starting frr-k8s's status exporter")
+	Expect(startStatusExporter(kubeconfig)).To(Succeed())
 
 	frrgenAvailable = exec.Command(filepath.Join(binDir, "frrgen"), "controller", "--help").Run() == nil
 	if frrgenAvailable {
@@ -252,15 +256,22 @@ func installSignalHandler() {
 }
 
 // frrgenExtraFlags returns the flags the frrgen controller needs to run beside
-// other processes on this machine (no leader election, no fixed ports),
+// other processes on this machine (no leader election, no fixed port),
 // taken from its --help so that the suite follows the flag names it has.
 func frrgenExtraFlags() []string {
 	out, _ := exec.Command(filepath.Join(binDir, "frrgen"), "controller", "--help").CombinedOutput()
 	help := string(out)
 	var flags []string
+	metrics := "0"
+	if port, err := freeLocalPort(); err == nil && strings.Contains(help, "-metrics-secure") {
+		frrgenMetricsAddr = fmt.Sprintf("127.0.0.1:%d", port)
+		metrics = frrgenMetricsAddr
+		flags = append(flags, "--metrics-secure=false")
+	}
 	for _, f := range []struct{ name, value string }{
 		{"leader-elect", "false"},
-		{"metrics-bind-address", "0"},
+		// Plain HTTP on a free port of 127.0.0.1, for the specs that read metrics.
+		{"metrics-bind-address", metrics},
 		{"health-probe-bind-address", "0"},
 		// The specs set their Services' addresses themselves.
 		{"allocate", "false"},

@@ -1,0 +1,192 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	api "github.com/osrg/gobgp/v3/api"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	metallbv1beta1 "github.com/frrgen/frrgen/api/v1beta1"
+	metallbv1beta2 "github.com/frrgen/frrgen/api/v1beta2"
+)
+
+// statusExporterPod is the Pod frr-k8s's status exporter belongs to: it
+// reads it at start and makes it the owner of its BGPSessionStates. Nothing
+// runs it (there is no kubelet); it only has to exist.
+const statusExporterPod = "frr-k8s-" + nodeName
+
+// startStatusExporter runs frr-k8s's status exporter (bin/frr-k8s-status),
+// which writes a BGPSessionState per neighbor of the node's FRR. It runs
+// /usr/bin/vtysh without a pathspace, so it gets a private mount namespace
+// in which /var/run/frr is the node's pathspace directory: its vtysh talks
+// to the node's daemons, and nothing else on the machine sees the mount.
+func startStatusExporter(kubeconfig string) error {
+	ctx := context.Background()
+	// No controller-manager creates the namespace's default ServiceAccount,
+	// which Pod admission wants.
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: frrK8sNS, Name: "default"}}
+	if err := k8s.Create(ctx, sa); err != nil && !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: frrK8sNS, Name: statusExporterPod},
+		Spec: corev1.PodSpec{NodeName: nodeName, AutomountServiceAccountToken: new(bool),
+			Containers: []corev1.Container{{Name: "frr-status", Image: "frr-k8s"}}},
+	}
+	if err := k8s.Create(ctx, pod); err != nil {
+		return err
+	}
+	_, err := startProc("frr-k8s-status", []string{"KUBECONFIG=" + kubeconfig},
+		"unshare", "--mount", "--propagation", "private", "sh", "-c", `mount --bind "$0" /var/run/frr && exec "$@"`,
+		frrRunDir(nodeName), filepath.Join(binDir, "frr-k8s-status"),
+		"--node-name", nodeName, "--namespace", frrK8sNS, "--pod-name", statusExporterPod,
+		// frr-k8s's default is 2m; the specs watch sessions change.
+		"--poll-interval", "2s", "--log-level", "debug")
+	return err
+}
+
+// freeLocalPort returns a TCP port of 127.0.0.1 that was free a moment ago.
+func freeLocalPort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// frrgenMetric reads one sample of frrgen's metrics endpoint (plain HTTP on
+// 127.0.0.1 in this suite): the value of the line name{labels}, -1 if none.
+func frrgenMetric(name string, labels map[string]string) (float64, error) {
+	if frrgenMetricsAddr == "" {
+		return 0, fmt.Errorf("frrgen's metrics are off (its --help has no --metrics-bind-address)")
+	}
+	resp, err := http.Get("http://" + frrgenMetricsAddr + "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+next:
+	for _, line := range strings.Split(string(body), "\n") {
+		if !strings.HasPrefix(line, name+"{") {
+			continue
+		}
+		for k, v := range labels {
+			if !strings.Contains(line, k+`="`+v+`"`) {
+				continue next
+			}
+		}
+		return strconv.ParseFloat(line[strings.LastIndex(line, " ")+1:], 64)
+	}
+	return -1, nil
+}
+
+func (p *bgpPeer) setNeighborEnabled(node string, enabled bool) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if enabled {
+		return p.s.EnablePeer(ctx, &api.EnablePeerRequest{Address: node})
+	}
+	return p.s.DisablePeer(ctx, &api.DisablePeerRequest{Address: node, Communication: "e2e: the peer goes away"})
+}
+
+func sessionEvents(peer string) ([]string, error) {
+	var list eventsv1.EventList
+	if err := k8s.List(context.Background(), &list, client.InNamespace(metallbNS)); err != nil {
+		return nil, err
+	}
+	var notes []string
+	for _, e := range list.Items {
+		if e.Regarding.Kind == "BGPPeer" && e.Regarding.Name == peer && e.Reason == metallbv1beta1.ReasonSessionDown {
+			notes = append(notes, e.Note)
+		}
+	}
+	return notes, nil
+}
+
+var _ = Describe("What the node reports", Label("frrgen"), func() {
+	BeforeEach(func() {
+		Expect(frrgenAvailable).To(BeTrue(), "bin/frrgen has no controller subcommand")
+		Expect(frrgenProc.Exited()).To(BeFalse(), "the frrgen controller exited; see %s", frrgenProc.logPath)
+	})
+
+	It("a BGPPeer counts its established session, shows it down while the peer is away (condition, Warning Event, metric), and up again", func() {
+		ctx := context.Background()
+		apply(bgpPeerA)
+		peer := &metallbv1beta2.BGPPeer{ObjectMeta: metav1.ObjectMeta{Namespace: metallbNS, Name: "peer-a"}}
+		sessions := func() (*metav1.Condition, error) {
+			if err := k8s.Get(ctx, client.ObjectKeyFromObject(peer), peer); err != nil {
+				return nil, err
+			}
+			for _, c := range peer.Status.Conditions {
+				if c.Type == metallbv1beta1.ConditionSessionsEstablished {
+					return &c, nil
+				}
+			}
+			return nil, nil
+		}
+		sessionMetric := func(state string) func() (float64, error) {
+			return func() (float64, error) {
+				return frrgenMetric("frrgen_bgp_sessions", map[string]string{"peer": "peer-a", "state": state})
+			}
+		}
+
+		By("the session comes up: frr-k8s's exporter writes BGPSessionState, the BGPPeer shows 1 of 1")
+		Eventually(func() ([]string, error) {
+			var list frrv1beta1.BGPSessionStateList
+			err := k8s.List(ctx, &list, client.InNamespace(frrK8sNS))
+			var states []string
+			for _, s := range list.Items {
+				states = append(states, s.Status.Node+"/"+s.Status.Peer+"/"+s.Status.BGPStatus)
+			}
+			return states, err
+		}).Should(ContainElement(nodeName + "/" + peerAIPv4 + "/Established"))
+		Eventually(sessions).Should(And(
+			HaveField("Status", metav1.ConditionTrue),
+			HaveField("Message", "1 of 1 session(s) established."),
+		))
+		Expect(peer.Status.EstablishedSessions).To(BeEquivalentTo(1))
+		Eventually(sessionMetric("established")).Should(BeEquivalentTo(1))
+
+		By("the peer goes away")
+		Expect(peerA.setNeighborEnabled(nodeIPv4, false)).To(Succeed())
+		// Enabled again whatever happens, for the next specs.
+		defer func() { Expect(peerA.setNeighborEnabled(nodeIPv4, true)).To(Succeed()) }()
+		Eventually(sessions).Should(And(
+			HaveField("Status", metav1.ConditionFalse),
+			HaveField("Reason", metallbv1beta1.ReasonSessionsDown),
+			HaveField("Message", HavePrefix("0 of 1 session(s) established. Not established on "+nodeName+": ")),
+		))
+		Expect(peer.Status.EstablishedSessions).To(BeEquivalentTo(0))
+		Eventually(sessionEvents).WithArguments("peer-a").Should(ContainElement(
+			HavePrefix("The session on node " + nodeName + " is no longer established: ")))
+		Eventually(sessionMetric("down")).Should(BeEquivalentTo(1))
+		Expect(sessionMetric("established")()).To(BeEquivalentTo(0))
+		fmt.Fprintf(GinkgoWriter, "while the peer was away: %v\n", peer.Status.Conditions)
+
+		By("the peer comes back")
+		Expect(peerA.setNeighborEnabled(nodeIPv4, true)).To(Succeed())
+		Eventually(sessions).WithTimeout(90 * time.Second).Should(HaveField("Status", metav1.ConditionTrue))
+		Expect(peer.Status.EstablishedSessions).To(BeEquivalentTo(1))
+		Eventually(sessionMetric("established")).Should(BeEquivalentTo(1))
+	})
+})
