@@ -125,7 +125,7 @@ func setNodeTruth(p *metallbv1beta2.BGPPeer, report nodetruth.Report) bool {
 		p.Status.EstablishedSessions, changed = established, true
 	}
 	changed = meta.SetStatusCondition(&p.Status.Conditions, sessionsCondition(peer, p.Generation)) || changed
-	return meta.SetStatusCondition(&p.Status.Conditions, appliedCondition(peer, report.Nodes, p.Generation)) || changed
+	return meta.SetStatusCondition(&p.Status.Conditions, appliedCondition(peer, p.Generation)) || changed
 }
 
 func sessionsCondition(peer nodetruth.PeerReport, generation int64) metav1.Condition {
@@ -143,35 +143,20 @@ func sessionsCondition(peer nodetruth.PeerReport, generation int64) metav1.Condi
 
 // appliedCondition is False when frr-k8s failed to apply the configuration
 // of a node that runs the peer.
-func appliedCondition(peer nodetruth.PeerReport, nodes []nodetruth.NodeReport, generation int64) metav1.Condition {
+func appliedCondition(peer nodetruth.PeerReport, generation int64) metav1.Condition {
 	c := metav1.Condition{Type: metallbv1beta1.ConditionApplied, ObservedGeneration: generation,
 		Status: metav1.ConditionTrue, Reason: metallbv1beta1.ReasonApplied,
 		Message: "No node of this peer reports a failed conversion or reload (FRRNodeState)."}
-	runs := setOf(append(append(append([]string(nil), peer.Up...), peer.Unreported...), nodesOfSessions(peer.Down)...))
-	var failed []nodeConflict
-	reason := ""
-	for _, n := range nodes {
-		if n.Failure == nil || !runs[n.Node] {
-			continue
-		}
-		failed = append(failed, nodeConflict{node: n.Node, message: failureText(*n.Failure, conditionErrorBytes)})
-		if reason == "" || n.Failure.Stage == nodetruth.Conversion {
-			reason = failureReason(n.Failure.Stage)
-		}
+	if len(peer.NotApplied) == 0 {
+		return c
 	}
-	if len(failed) > 0 {
-		c.Status, c.Reason = metav1.ConditionFalse, reason
-		c.Message = fmt.Sprintf("frr-k8s did not apply the configuration on %d node(s); they run an older one. %s", len(failed), listNodeMessages(failed))
+	failed := make([]nodeConflict, len(peer.NotApplied))
+	for i, n := range peer.NotApplied {
+		failed[i] = nodeConflict{node: n.Node, message: failureText(*n.Failure, conditionErrorBytes)}
 	}
+	c.Status, c.Reason = metav1.ConditionFalse, failureReason(peer.FailedStage())
+	c.Message = fmt.Sprintf("frr-k8s did not apply the configuration on %d node(s); they run an older one. %s", len(failed), listNodeMessages(failed))
 	return c
-}
-
-func nodesOfSessions(sessions []nodetruth.NodeSession) []string {
-	nodes := make([]string, len(sessions))
-	for i, s := range sessions {
-		nodes[i] = s.Node
-	}
-	return nodes
 }
 
 func failureReason(stage nodetruth.Stage) string {

@@ -84,6 +84,20 @@ type PeerReport struct {
 	// Unreported are the nodes that report no session at all (frr-k8s's
 	// status exporter does not run there, or has not yet written), sorted.
 	Unreported []string
+	// NotApplied are the nodes of the peer whose frr-k8s failed to apply
+	// their configuration (they run an older one), sorted by node.
+	NotApplied []NodeReport
+}
+
+// FailedStage is the stage to name for the peer's NotApplied nodes:
+// Conversion if one failed there (frr-k8s rendered nothing new), else Reload.
+func (p PeerReport) FailedStage() Stage {
+	for _, n := range p.NotApplied {
+		if n.Failure.Stage == Conversion {
+			return Conversion
+		}
+	}
+	return Reload
 }
 
 // Expected is the number of nodes that run the session.
@@ -139,32 +153,38 @@ func Decide(in Input) Report {
 		reporting[s.Node] = true
 	}
 	var r Report
-	for _, p := range in.Peers {
-		r.Peers = append(r.Peers, decidePeer(p, sessions, reporting))
-	}
-	slices.SortFunc(r.Peers, func(a, b PeerReport) int { return strings.Compare(a.Name, b.Name) })
 	configured := map[string]bool{}
 	for _, node := range in.Configured {
 		configured[node] = true
 	}
+	failures := map[string]*Failure{}
 	for _, s := range in.NodeStates {
 		if !configured[s.Node] {
 			continue
 		}
-		r.Nodes = append(r.Nodes, NodeReport{Node: s.Node, Failure: failureOf(s)})
+		failure := failureOf(s)
+		r.Nodes = append(r.Nodes, NodeReport{Node: s.Node, Failure: failure})
+		failures[s.Node] = failure
 	}
 	slices.SortFunc(r.Nodes, func(a, b NodeReport) int { return strings.Compare(a.Node, b.Node) })
+	for _, p := range in.Peers {
+		r.Peers = append(r.Peers, decidePeer(p, sessions, reporting, failures))
+	}
+	slices.SortFunc(r.Peers, func(a, b PeerReport) int { return strings.Compare(a.Name, b.Name) })
 	return r
 }
 
 type sessionKey struct{ node, vrf, neighbor string }
 
-func decidePeer(p Peer, sessions map[sessionKey]Session, reporting map[string]bool) PeerReport {
+func decidePeer(p Peer, sessions map[sessionKey]Session, reporting map[string]bool, failures map[string]*Failure) PeerReport {
 	nodes := slices.Clone(p.Nodes)
 	slices.Sort(nodes)
 	nodes = slices.Compact(nodes)
 	r := PeerReport{Name: p.Name}
 	for _, node := range nodes {
+		if f := failures[node]; f != nil {
+			r.NotApplied = append(r.NotApplied, NodeReport{Node: node, Failure: f})
+		}
 		s, found := sessions[sessionKey{node, p.VRF, p.Neighbor}]
 		switch {
 		case found && s.BGP == Established:

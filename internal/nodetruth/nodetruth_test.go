@@ -45,9 +45,9 @@ func TestDecide(t *testing.T) {
 		}},
 		want: Report{Peers: []PeerReport{{Name: "a", Down: []NodeSession{{Node: "n1", State: "Idle"}}}}},
 	}, {
-		name: "peers and nodes sorted, node results",
+		name: "peers and nodes sorted, node results, a peer's nodes that failed to apply",
 		in: Input{
-			Peers: []Peer{{Name: "z"}, {Name: "b", Neighbor: "eth0", Nodes: []string{"n1", "n1"}}},
+			Peers: []Peer{{Name: "z"}, {Name: "b", Neighbor: "eth0", Nodes: []string{"n3", "n1", "n1", "n2"}}},
 			Sessions: []Session{
 				{Node: "n1", Neighbor: "eth0", BGP: "Established"},
 			},
@@ -61,7 +61,11 @@ func TestDecide(t *testing.T) {
 			Configured: []string{"n1", "n2", "n3", "n4"},
 		},
 		want: Report{
-			Peers: []PeerReport{{Name: "b", Up: []string{"n1"}}, {Name: "z"}},
+			Peers: []PeerReport{{Name: "b", Up: []string{"n1"}, Unreported: []string{"n2", "n3"},
+				NotApplied: []NodeReport{
+					{Node: "n2", Failure: &Failure{Stage: Conversion, Message: "duplicate neighbor 192.0.2.2"}},
+					{Node: "n3", Failure: &Failure{Stage: Reload, Message: "failure: line 3: % Unknown command"}},
+				}}, {Name: "z"}},
 			Nodes: []NodeReport{
 				{Node: "n1"},
 				{Node: "n2", Failure: &Failure{Stage: Conversion, Message: "duplicate neighbor 192.0.2.2"}},
@@ -113,6 +117,17 @@ func TestVerdictAndSummary(t *testing.T) {
 				t.Errorf("Summary (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestFailedStage(t *testing.T) {
+	reload := NodeReport{Node: "a", Failure: &Failure{Stage: Reload}}
+	conversion := NodeReport{Node: "b", Failure: &Failure{Stage: Conversion}}
+	if got := (PeerReport{NotApplied: []NodeReport{reload, conversion}}).FailedStage(); got != Conversion {
+		t.Errorf("FailedStage with a conversion failure = %s, want conversion", got)
+	}
+	if got := (PeerReport{NotApplied: []NodeReport{reload}}).FailedStage(); got != Reload {
+		t.Errorf("FailedStage with reload failures only = %s, want reload", got)
 	}
 }
 
