@@ -244,6 +244,9 @@ e2e-clean-locked:
 		ip link del $$l && echo "deleted link $$l"; \
 	done
 	@rm -rf /var/run/frr/frrgen-e2e-node /var/run/frr/frrgen-e2e-peer
+	@if [ -e $(E2E_WORKDIR)/created-etc-frr_reloader ]; then \
+		rmdir /etc/frr_reloader 2>/dev/null; rm -f $(E2E_WORKDIR)/created-etc-frr_reloader && echo "removed /etc/frr_reloader (created by the suite)"; \
+	fi
 	@if [ -e $(E2E_WORKDIR)/created-etc-frr-frr.log ]; then \
 		rm -f /etc/frr/frr.log $(E2E_WORKDIR)/created-etc-frr-frr.log && echo "removed /etc/frr/frr.log (created by the suite)"; \
 	fi

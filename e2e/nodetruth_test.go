@@ -2,10 +2,12 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -52,12 +54,47 @@ func startStatusExporter(kubeconfig string) error {
 		return err
 	}
 	_, err := startProc("frr-k8s-status", []string{"KUBECONFIG=" + kubeconfig},
-		"unshare", "--mount", "--propagation", "private", "sh", "-c", `mount --bind "$0" /var/run/frr && exec "$@"`,
-		frrRunDir(nodeName), filepath.Join(binDir, "frr-k8s-status"),
-		"--node-name", nodeName, "--namespace", frrK8sNS, "--pod-name", statusExporterPod,
-		// frr-k8s's default is 2m; the specs watch sessions change.
-		"--poll-interval", "2s", "--log-level", "debug")
+		withPrivateMount(frrRunDir(nodeName), frrRunDirRoot, filepath.Join(binDir, "frr-k8s-status"),
+			"--node-name", nodeName, "--namespace", frrK8sNS, "--pod-name", statusExporterPod,
+			// frr-k8s's default is 2m; the specs watch sessions change.
+			"--poll-interval", "2s", "--log-level", "debug")...)
 	return err
+}
+
+// withPrivateMount returns the command line that runs argv in a mount
+// namespace of its own where source is bind-mounted on target: frr-k8s's
+// programs use fixed paths (/usr/bin/vtysh's /var/run/frr,
+// /etc/frr_reloader), and the rest of the machine must not see the mounts.
+func withPrivateMount(source, target string, argv ...string) []string {
+	return append([]string{"unshare", "--mount", "--propagation", "private",
+		"sh", "-c", `mount --bind "$0" "$1" && shift && exec "$@"`, source, target}, argv...)
+}
+
+// frrK8sReloaderDir is where the frr-k8s daemon reads its reloader's result
+// (.status, last-error, running-config: the volume it shares with the
+// reloader in its DaemonSet).
+const frrK8sReloaderDir = "/etc/frr_reloader"
+
+// reloaderMountMarker exists while frrK8sReloaderDir is a mount point the
+// suite created; `make e2e-clean` removes both.
+func reloaderMountMarker() string { return filepath.Join(workDir, "created-etc-frr_reloader") }
+
+// ownsReloaderMountPoint tells, before the work directory is cleared,
+// whether frrK8sReloaderDir is the suite's to create and remove.
+func ownsReloaderMountPoint() bool {
+	_, err := os.Stat(frrK8sReloaderDir)
+	_, markerErr := os.Stat(reloaderMountMarker())
+	return errors.Is(err, os.ErrNotExist) || markerErr == nil
+}
+
+func createReloaderMountPoint() error {
+	if !createdReloaderDir {
+		return nil // it was there: used as a mount point only
+	}
+	if err := os.MkdirAll(frrK8sReloaderDir, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(reloaderMountMarker(), []byte(frrK8sReloaderDir+"\n"), 0o644)
 }
 
 // freeLocalPort returns a TCP port of 127.0.0.1 that was free a moment ago.
@@ -188,5 +225,81 @@ var _ = Describe("What the node reports", Label("frrgen"), func() {
 		Eventually(sessions).WithTimeout(90 * time.Second).Should(HaveField("Status", metav1.ConditionTrue))
 		Expect(peer.Status.EstablishedSessions).To(BeEquivalentTo(1))
 		Eventually(sessionMetric("established")).Should(BeEquivalentTo(1))
+	})
+
+	It("a configuration FRR refuses: the Node gets a ReloadFailed Warning Event with FRR's text, the BGPPeer Applied=False, the metric 1; fixed, all clear", func() {
+		ctx := context.Background()
+		apply(bgpPeerA)
+		peer := &metallbv1beta2.BGPPeer{ObjectMeta: metav1.ObjectMeta{Namespace: metallbNS, Name: "peer-a"}}
+		applied := func() (*metav1.Condition, error) {
+			if err := k8s.Get(ctx, client.ObjectKeyFromObject(peer), peer); err != nil {
+				return nil, err
+			}
+			for _, c := range peer.Status.Conditions {
+				if c.Type == metallbv1beta1.ConditionApplied {
+					return &c, nil
+				}
+			}
+			return nil, nil
+		}
+		reloadFailed := func() (float64, error) {
+			return frrgenMetric("frrgen_node_reload_failed", map[string]string{"node": nodeName})
+		}
+		reloadResult := func() (string, error) {
+			var state frrv1beta1.FRRNodeState
+			err := k8s.Get(ctx, client.ObjectKey{Name: nodeName}, &state)
+			return state.Status.LastReloadResult, err
+		}
+		// frr-k8s polls its reloader's result every 30 s.
+		const poll = 90 * time.Second
+		Eventually(reloadResult).WithTimeout(poll).Should(Equal("success"))
+		Eventually(applied).Should(HaveField("Status", metav1.ConditionTrue))
+		Eventually(reloadFailed).Should(BeEquivalentTo(0))
+
+		By("a user FRRConfiguration with a hold time FRR does not take (frr-k8s converts it)")
+		apply(`apiVersion: frrk8s.metallb.io/v1beta1
+kind: FRRConfiguration
+metadata:
+  name: too-long-hold
+  namespace: frr-k8s-system
+spec:
+  nodeSelector:
+    matchLabels:
+      kubernetes.io/hostname: ` + nodeName + `
+  bgp:
+    routers:
+    - asn: 64512
+      neighbors:
+      - address: 192.0.2.50
+        asn: 64550
+        holdTime: 65536s
+        keepaliveTime: 30s
+`)
+		Eventually(reloadResult).WithTimeout(poll).ShouldNot(Or(Equal("success"), BeEmpty()))
+		frrText, _ := reloadResult()
+		fmt.Fprintf(GinkgoWriter, "lastReloadResult: %s\n", frrText)
+		Eventually(applied).Should(And(
+			HaveField("Status", metav1.ConditionFalse),
+			HaveField("Reason", metallbv1beta1.ReasonReloadFailed),
+			HaveField("Message", ContainSubstring(nodeName+": reload failed: ")),
+		))
+		Eventually(reloadFailed).Should(BeEquivalentTo(1))
+		Eventually(func() ([]string, error) {
+			var list eventsv1.EventList
+			err := k8s.List(ctx, &list, client.InNamespace("default"))
+			var notes []string
+			for _, e := range list.Items {
+				if e.Regarding.Kind == "Node" && e.Regarding.Name == nodeName && e.Reason == metallbv1beta1.ReasonReloadFailed {
+					notes = append(notes, e.Note)
+				}
+			}
+			return notes, err
+		}).Should(ContainElement(And(HavePrefix("frr-k8s on node "+nodeName+": reload failed: "), ContainSubstring("65536"))))
+
+		By("deleting it")
+		deleteAndWait(&frrv1beta1.FRRConfiguration{ObjectMeta: metav1.ObjectMeta{Namespace: frrK8sNS, Name: "too-long-hold"}})
+		Eventually(reloadResult).WithTimeout(poll).Should(Equal("success"))
+		Eventually(applied).Should(HaveField("Status", metav1.ConditionTrue))
+		Eventually(reloadFailed).Should(BeEquivalentTo(0))
 	})
 })

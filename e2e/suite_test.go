@@ -62,9 +62,10 @@ var (
 	// frrgenMetricsAddr is where frrgen serves its metrics (plain HTTP).
 	frrgenMetricsAddr string
 
-	createdFRRLog bool
-	ownNetwork    bool // false when BeforeSuite stopped at the leftover check: leave those to make e2e-clean
-	cleanupOnce   sync.Once
+	createdFRRLog      bool
+	createdReloaderDir bool
+	ownNetwork         bool // false when BeforeSuite stopped at the leftover check: leave those to make e2e-clean
+	cleanupOnce        sync.Once
 )
 
 // frrLogMarker exists while /etc/frr/frr.log is one the suite created;
@@ -115,6 +116,7 @@ var _ = BeforeSuite(func() {
 	_, err = os.Stat(frrK8sLogFile)
 	_, markerErr := os.Stat(frrLogMarker())
 	createdFRRLog = errors.Is(err, os.ErrNotExist) || markerErr == nil
+	createdReloaderDir = ownsReloaderMountPoint()
 	Expect(os.RemoveAll(workDir)).To(Succeed())
 	for _, d := range []string{"logs", "pids", "frr-k8s"} {
 		Expect(os.MkdirAll(filepath.Join(workDir, d), 0o755)).To(Succeed())
@@ -123,6 +125,7 @@ var _ = BeforeSuite(func() {
 	if createdFRRLog {
 		Expect(os.WriteFile(frrLogMarker(), []byte(frrK8sLogFile+"\n"), 0o644)).To(Succeed())
 	}
+	Expect(createReloaderMountPoint()).To(Succeed())
 	installSignalHandler()
 
 	By("creating the node and peer network namespaces")
@@ -159,12 +162,14 @@ var _ = BeforeSuite(func() {
 	}})).To(Succeed())
 
 	By("starting the frr-k8s node daemon")
+	// It reads its reloader's result from frrK8sReloaderDir, which it sees
+	// as the reloader's state directory.
 	_, err = startProc("frr-k8s", []string{
 		"FRR_CONFIG_FILE=" + frrConfFile(),
 		"FRR_RELOADER_PID_FILE=" + reloaderPidFile,
-	}, filepath.Join(binDir, "frr-k8s-controller"),
+	}, withPrivateMount(reloaderDir(), frrK8sReloaderDir, filepath.Join(binDir, "frr-k8s-controller"),
 		"--node-name", nodeName, "--namespace", frrK8sNS, "--kubeconfig", kubeconfig,
-		"--metrics-bind-address", "0", "--log-level", "debug")
+		"--metrics-bind-address", "0", "--log-level", "debug")...)
 	Expect(err).NotTo(HaveOccurred())
 	By("starting frr-k8s's status exporter")
 	Expect(startStatusExporter(kubeconfig)).To(Succeed())
@@ -233,6 +238,10 @@ func cleanup() []error {
 		if createdFRRLog {
 			_ = os.Remove(frrK8sLogFile)
 			_ = os.Remove(frrLogMarker())
+		}
+		if createdReloaderDir {
+			_ = os.Remove(frrK8sReloaderDir) // an empty mount point on the host
+			_ = os.Remove(reloaderMountMarker())
 		}
 	})
 	return errs
