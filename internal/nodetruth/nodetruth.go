@@ -14,6 +14,7 @@ package nodetruth
 import (
 	"fmt"
 	"net/netip"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -219,9 +220,30 @@ func failureOf(s NodeState) *Failure {
 		return &Failure{Stage: Conversion, Message: strings.TrimPrefix(s.Conversion, "failed: ")}
 	}
 	if s.Reload != "" && s.Reload != Success {
-		return &Failure{Stage: Reload, Message: s.Reload}
+		return &Failure{Stage: Reload, Message: reloadError(s.Reload)}
 	}
 	return nil
+}
+
+// ansiEscape matches the colour codes frr-reload.py puts around ERROR.
+var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*[A-Za-z]")
+
+// reloadError is the part of a failed reload's text that says what FRR
+// refused: lastReloadResult is frr-reload.py's whole output, mostly its
+// INFO lines, so those are dropped (unless nothing else is left), and so are
+// terminal colour codes.
+func reloadError(text string) string {
+	text = ansiEscape.ReplaceAllString(text, "")
+	var kept []string
+	for _, line := range strings.Split(text, "\n") {
+		if strings.TrimSpace(line) != "" && !strings.Contains(line, " INFO: ") {
+			kept = append(kept, line)
+		}
+	}
+	if len(kept) == 0 {
+		return text
+	}
+	return strings.Join(kept, "\n")
 }
 
 // NeighborLabel is how frr-k8s names a neighbor in BGPSessionState (its

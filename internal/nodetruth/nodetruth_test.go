@@ -179,6 +179,28 @@ func TestChanges(t *testing.T) {
 	}
 }
 
+// TestReloadError: frr-k8s's lastReloadResult is frr-reload.py's output (as
+// the e2e suite got it for a hold time FRR refuses); the report keeps what
+// FRR refused.
+func TestReloadError(t *testing.T) {
+	reloadOutput := "2026-12-01 12:37:42,762  INFO: Called via \"Namespace(input=None, reload=False, test=True)\"\n" +
+		"2026-12-01 12:37:42,762  INFO: Loading Config object from file /etc/frr_reloader/frr.conf\n" +
+		"2026-12-01 12:37:42,811 \x1b[91m  ERROR\x1b[0m: vtysh failed to process new configuration: vtysh (mark file) exited with status 2:\n" +
+		"b\"line 85: % Unknown command:   neighbor 192.0.2.50 timers 30 65536\\n\\n\"\n" +
+		"2026-12-01 12:37:42,993  INFO: \"frr version 8.4.4\" cannot be removed\n"
+	got := Decide(Input{Configured: []string{"n"}, NodeStates: []NodeState{{Node: "n", Conversion: Success, Reload: reloadOutput}}})
+	want := "2026-12-01 12:37:42,811   ERROR: vtysh failed to process new configuration: vtysh (mark file) exited with status 2:\n" +
+		"b\"line 85: % Unknown command:   neighbor 192.0.2.50 timers 30 65536\\n\\n\""
+	if diff := cmp.Diff(&Failure{Stage: Reload, Message: want}, got.Nodes[0].Failure); diff != "" {
+		t.Errorf("reload failure (-want +got):\n%s", diff)
+	}
+	// Text without INFO lines is kept as it is.
+	got = Decide(Input{Configured: []string{"n"}, NodeStates: []NodeState{{Node: "n", Reload: "failure"}}})
+	if diff := cmp.Diff(&Failure{Stage: Reload, Message: "failure"}, got.Nodes[0].Failure); diff != "" {
+		t.Errorf("plain failure (-want +got):\n%s", diff)
+	}
+}
+
 func TestNeighborLabel(t *testing.T) {
 	for in, want := range map[string]string{
 		"192.0.2.2":   "192.0.2.2",
