@@ -281,7 +281,7 @@ spec:
 		Eventually(applied).Should(And(
 			HaveField("Status", metav1.ConditionFalse),
 			HaveField("Reason", metallbv1beta1.ReasonReloadFailed),
-			HaveField("Message", ContainSubstring(nodeName+": reload failed: ")),
+			HaveField("Message", And(ContainSubstring(nodeName+": reload failed: "), ContainSubstring("Unknown command: neighbor 192.0.2.50 timers 30 65536"))),
 		))
 		Eventually(reloadFailed).Should(BeEquivalentTo(1))
 		Eventually(func() ([]string, error) {
