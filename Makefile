@@ -175,6 +175,13 @@ $(BIN)/frr-k8s-controller: hack/frrk8s/go.mod
 .PHONY: frr-k8s-controller
 frr-k8s-controller: $(BIN)/frr-k8s-controller ## Build the frr-k8s node daemon into bin/ if missing.
 
+# frr-k8s's status exporter (frr-tools/status, the frr-status container of
+# its DaemonSet): it writes BGPSessionState from `vtysh`. The e2e suite runs
+# it next to the daemon (about 30 s once the daemon is built).
+$(BIN)/frr-k8s-status: hack/frrk8s/go.mod
+	@echo ">> building frr-k8s's status exporter from the Go module proxy"
+	cd hack/frrk8s && go build -o $@.tmp github.com/metallb/frr-k8s/frr-tools/status && mv $@.tmp $@
+
 # MetalLB v0.15.2's controller and speaker, built from the Go module proxy by
 # the tools module in hack/metallb, for the tests that run MetalLB's real
 # binaries (alongside mode, differential allocation). Cold: about 4.5 minutes
@@ -205,7 +212,7 @@ e2e-deps: ## Install frr, frr-pythontools and iproute2 with apt-get when missing
 E2E_LOCK ?= /tmp/frrgen-e2e.lock
 
 .PHONY: e2e
-e2e: e2e-deps envtest-assets $(BIN)/frrgen $(BIN)/frr-k8s-controller ## Run the end-to-end suite (root; see README).
+e2e: e2e-deps envtest-assets $(BIN)/frrgen $(BIN)/frr-k8s-controller $(BIN)/frr-k8s-status ## Run the end-to-end suite (root; see README).
 	@[ "$$(id -u)" = 0 ] || { echo "make e2e must run as root: it creates network namespaces"; exit 1; }
 	@flock -n $(E2E_LOCK) true || echo ">> another e2e run holds $(E2E_LOCK); waiting"
 	@flock $(E2E_LOCK) $(MAKE) --no-print-directory e2e-locked
@@ -246,6 +253,9 @@ e2e-clean-locked:
 		ip link del $$l && echo "deleted link $$l"; \
 	done
 	@rm -rf /var/run/frr/frrgen-e2e-node /var/run/frr/frrgen-e2e-peer
+	@if [ -e $(E2E_WORKDIR)/created-etc-frr_reloader ]; then \
+		rmdir /etc/frr_reloader 2>/dev/null; rm -f $(E2E_WORKDIR)/created-etc-frr_reloader && echo "removed /etc/frr_reloader (created by the suite)"; \
+	fi
 	@if [ -e $(E2E_WORKDIR)/created-etc-frr-frr.log ]; then \
 		rm -f /etc/frr/frr.log $(E2E_WORKDIR)/created-etc-frr-frr.log && echo "removed /etc/frr/frr.log (created by the suite)"; \
 	fi

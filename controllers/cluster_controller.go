@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -51,6 +52,8 @@ type ClusterReconciler struct {
 
 	// lagging takes the names of nodes to reconcile again (see settled).
 	lagging chan<- event.GenericEvent
+	// truth is what the nodes report (FRRNodeState, BGPSessionState).
+	truth *nodeTruth
 
 	mu sync.Mutex
 	// written holds the Service conditions patched by this process.
@@ -202,19 +205,30 @@ func (r *ClusterReconciler) updateStatuses(ctx context.Context, translation *Tra
 	}
 	r.unwritten.startPass()
 	defer r.unwritten.endPass()
+	running := map[string][]string{}
+	for _, p := range peers.Items {
+		conflicts, failures := problems.conflicts[p.Name], problems.writeFailures[p.Name]
+		running[p.Name] = runningNodes(peerSummaries[p.Name], append(nodesOf(conflicts), nodesOf(failures)...), stored)
+	}
+	truth, err := r.truth.observe(ctx, r.Client, r.Options, peers.Items, running, stored)
+	if err != nil {
+		return err
+	}
 	for i := range peers.Items {
 		peer := &peers.Items[i]
 		err := r.patchStatus(ctx, translate.KindBGPPeer, peer, func(obj client.Object) bool {
 			p := obj.(*metallbv1beta2.BGPPeer)
 			diagnostic := diagnosticOf(translate.KindBGPPeer, p)
 			changed := r.setValid(p, &p.Status.Conditions, diagnostic)
+			// What the nodes report is true whatever the peer's validity.
+			changed = setNodeTruth(p, truth) || changed
 			if diagnostic == nil || len(diagnostic.Problems) > 0 {
 				return changed // counts and conflicts stay as they were: its nodes are held
 			}
 			conflicts, failures := problems.conflicts[p.Name], problems.writeFailures[p.Name]
 			changed = meta.SetStatusCondition(&p.Status.Conditions, conflictCondition(conflicts, p.Generation)) || changed
 			changed = meta.SetStatusCondition(&p.Status.Conditions, writtenCondition(failures, p.Generation)) || changed
-			configured := runningNodes(peerSummaries[p.Name], append(nodesOf(conflicts), nodesOf(failures)...), stored)
+			configured := int32(len(running[p.Name]))
 			if p.Status.ConfiguredNodes != configured {
 				p.Status.ConfiguredNodes, changed = configured, true
 			}
@@ -224,6 +238,7 @@ func (r *ClusterReconciler) updateStatuses(ctx context.Context, translation *Tra
 			return err
 		}
 	}
+	r.truth.tell(ctx, r.Client, truth)
 
 	var advertisements metallbv1beta1.BGPAdvertisementList
 	if err := r.Client.List(ctx, &advertisements, inNamespace); err != nil {
@@ -308,24 +323,26 @@ func (r *ClusterReconciler) storedNodes(ctx context.Context) (map[string]bool, e
 	return nodes, nil
 }
 
-// runningNodes counts the nodes that run a peer: those given the current
-// configuration, and those that keep a stored one (held, in conflict, or
-// after a failed write). A stored configuration is taken to have the
-// peer when the peer selects the node.
-func runningNodes(s translate.PeerSummary, stale []string, stored map[string]bool) int32 {
+// runningNodes are the nodes that run a peer, sorted: those given the
+// current configuration, and those that keep a stored one (held, in
+// conflict, or after a failed write). A stored configuration is taken to
+// have the peer when the peer selects the node. They are the peer's NODES
+// and the nodes expected to report its session.
+func runningNodes(s translate.PeerSummary, stale []string, stored map[string]bool) []string {
 	staleSet := setOf(stale)
-	n := int32(0)
+	var nodes []string
 	for _, node := range s.Nodes {
 		if !staleSet[node] || stored[node] {
-			n++
+			nodes = append(nodes, node)
 		}
 	}
 	for _, node := range s.HeldNodes {
 		if stored[node] {
-			n++
+			nodes = append(nodes, node)
 		}
 	}
-	return n
+	slices.Sort(nodes)
+	return nodes
 }
 
 // setReferencesResolved sets the ReferencesResolved condition of a valid

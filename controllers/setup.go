@@ -81,6 +81,10 @@ func CacheOptions(options translate.Options) cache.Options {
 			&metallbv1beta1.IPAddressPool{}:    {Namespaces: in},
 			&frrv1beta1.FRRConfiguration{}:     {Namespaces: out},
 			&corev1.Secret{}:                   {Namespaces: both},
+			&frrv1beta1.BGPSessionState{}:      {Namespaces: out},
+			// Cluster-scoped; only the results are read, not the running
+			// configuration (a node's whole frr.conf).
+			&frrv1beta1.FRRNodeState{}: {Transform: stripRunningConfig},
 		},
 	}
 }
@@ -150,16 +154,20 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 	if decision.Schemas == "" {
 		decision = schemas.Standalone()
 	}
+	recorder := mgr.GetEventRecorder(ClusterControllerName)
 	cluster := &ClusterReconciler{
 		Client: writer, Translator: translator, Options: options,
-		Recorder: mgr.GetEventRecorder(ClusterControllerName),
+		Recorder: recorder,
 		owner:    o, mirrors: m, outcomes: outcomes, lagging: lagging,
 		Schemas: decision, unwritten: newUnwrittenConditions(),
 		configState: &configStateWriter{client: writer, namespace: options.Namespace},
+		truth:       newNodeTruth(recorder, options.Namespace),
 	}
 	toCluster := func(context.Context, client.Object) []reconcile.Request { return []reconcile.Request{clusterKey} }
 	return w.watchInputs(ctrl.NewControllerManagedBy(mgr).Named(ClusterControllerName), toCluster).
 		Watches(&frrv1beta1.FRRConfiguration{}, handler.EnqueueRequestsFromMapFunc(toCluster)).
+		Watches(&frrv1beta1.FRRNodeState{}, handler.EnqueueRequestsFromMapFunc(toCluster), builder.WithPredicates(nodeStateResultsChanged())).
+		Watches(&frrv1beta1.BGPSessionState{}, handler.EnqueueRequestsFromMapFunc(toCluster), builder.WithPredicates(sessionStateChanged())).
 		WatchesRawSource(source.Channel(outcomes.changed, handler.EnqueueRequestsFromMapFunc(toCluster))).
 		Complete(cluster)
 }

@@ -200,8 +200,16 @@ spec:
 
 	It("shows zero counts as 0, not blank", func() {
 		Eventually(printerTable("metallb.io", "v1beta2", "bgppeers", w.in)).Should(And(
-			HaveKeyWithValue("idle", HaveKeyWithValue("Nodes", BeEquivalentTo(0))),
-			HaveKeyWithValue("tor", HaveKeyWithValue("Nodes", BeEquivalentTo(2))),
+			HaveKeyWithValue("idle", And(HaveKeyWithValue("Nodes", BeEquivalentTo(0)), HaveKeyWithValue("Established", BeEquivalentTo(0)))),
+			HaveKeyWithValue("tor", And(HaveKeyWithValue("Nodes", BeEquivalentTo(2)), HaveKeyWithValue("Established", BeEquivalentTo(0)))),
+		))
+		// No frr-k8s runs here: tor's nodes report no session, which is
+		// not "down".
+		peer := &metallbv1beta2.BGPPeer{ObjectMeta: metavIn(w.in, "tor")}
+		Eventually(conditionOf(peer, func() []metav1.Condition { return peer.Status.Conditions }, metallbv1beta1.ConditionSessionsEstablished)).Should(And(
+			HaveField("Status", metav1.ConditionUnknown),
+			HaveField("Reason", metallbv1beta1.ReasonSessionsNotReported),
+			HaveField("Message", HavePrefix("0 of 2 session(s) established. No session state reported by "+w.nodeName("a")+", "+w.nodeName("b"))),
 		))
 		Eventually(printerTable("metallb.io", "v1beta1", "bgpadvertisements", w.in)).Should(And(
 			HaveKeyWithValue("lonely", And(HaveKeyWithValue("Service IPs", BeEquivalentTo(0)), HaveKeyWithValue("Prefixes", BeEquivalentTo(0)))),

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
@@ -183,14 +184,14 @@ func TestRunningNodes(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		stale []string
-		want  int32
+		want  []string
 	}{
-		{"none stale: every current node, and the held one with a stored config", nil, 4},
-		{"stale with a stored config still runs it", []string{"b"}, 4},
-		{"stale without a stored config does not", []string{"c"}, 3},
+		{"none stale: every current node, and the held one with a stored config", nil, []string{"a", "b", "c", "d"}},
+		{"stale with a stored config still runs it", []string{"b"}, []string{"a", "b", "c", "d"}},
+		{"stale without a stored config does not", []string{"c"}, []string{"a", "b", "d"}},
 	} {
-		if got := runningNodes(summary, tc.stale, stored); got != tc.want {
-			t.Errorf("%s: runningNodes = %d, want %d", tc.name, got, tc.want)
+		if got := runningNodes(summary, tc.stale, stored); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: runningNodes = %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }

@@ -59,10 +59,13 @@ var (
 
 	frrgenAvailable bool
 	frrgenProc      *proc
+	// frrgenMetricsAddr is where frrgen serves its metrics (plain HTTP).
+	frrgenMetricsAddr string
 
-	createdFRRLog bool
-	ownNetwork    bool // false when BeforeSuite stopped at the leftover check: leave those to make e2e-clean
-	cleanupOnce   sync.Once
+	createdFRRLog      bool
+	createdReloaderDir bool
+	ownNetwork         bool // false when BeforeSuite stopped at the leftover check: leave those to make e2e-clean
+	cleanupOnce        sync.Once
 )
 
 // frrLogMarker exists while /etc/frr/frr.log is one the suite created;
@@ -97,7 +100,7 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 	binDir = filepath.Join(repoRoot, "bin")
 	for _, f := range []string{
-		filepath.Join(binDir, "frr-k8s-controller"), filepath.Join(binDir, "frrgen"),
+		filepath.Join(binDir, "frr-k8s-controller"), filepath.Join(binDir, "frr-k8s-status"), filepath.Join(binDir, "frrgen"),
 		filepath.Join(frrBinDir, "zebra"), filepath.Join(frrBinDir, "bgpd"), frrReloadPy,
 	} {
 		_, err := os.Stat(f)
@@ -113,6 +116,7 @@ var _ = BeforeSuite(func() {
 	_, err = os.Stat(frrK8sLogFile)
 	_, markerErr := os.Stat(frrLogMarker())
 	createdFRRLog = errors.Is(err, os.ErrNotExist) || markerErr == nil
+	createdReloaderDir = ownsReloaderMountPoint()
 	Expect(os.RemoveAll(workDir)).To(Succeed())
 	for _, d := range []string{"logs", "pids", "frr-k8s"} {
 		Expect(os.MkdirAll(filepath.Join(workDir, d), 0o755)).To(Succeed())
@@ -121,6 +125,7 @@ var _ = BeforeSuite(func() {
 	if createdFRRLog {
 		Expect(os.WriteFile(frrLogMarker(), []byte(frrK8sLogFile+"\n"), 0o644)).To(Succeed())
 	}
+	Expect(createReloaderMountPoint()).To(Succeed())
 	installSignalHandler()
 
 	By("creating the node and peer network namespaces")
@@ -157,13 +162,17 @@ var _ = BeforeSuite(func() {
 	}})).To(Succeed())
 
 	By("starting the frr-k8s node daemon")
+	// It reads its reloader's result from frrK8sReloaderDir, which it sees
+	// as the reloader's state directory.
 	_, err = startProc("frr-k8s", []string{
 		"FRR_CONFIG_FILE=" + frrConfFile(),
 		"FRR_RELOADER_PID_FILE=" + reloaderPidFile,
-	}, filepath.Join(binDir, "frr-k8s-controller"),
+	}, withPrivateMount(reloaderDir(), frrK8sReloaderDir, filepath.Join(binDir, "frr-k8s-controller"),
 		"--node-name", nodeName, "--namespace", frrK8sNS, "--kubeconfig", kubeconfig,
-		"--metrics-bind-address", "0", "--log-level", "debug")
+		"--metrics-bind-address", "0", "--log-level", "debug")...)
 	Expect(err).NotTo(HaveOccurred())
+	By("starting frr-k8s's status exporter")
+	Expect(startStatusExporter(kubeconfig)).To(Succeed())
 
 	frrgenAvailable = exec.Command(filepath.Join(binDir, "frrgen"), "controller", "--help").Run() == nil
 	if frrgenAvailable {
@@ -230,6 +239,10 @@ func cleanup() []error {
 			_ = os.Remove(frrK8sLogFile)
 			_ = os.Remove(frrLogMarker())
 		}
+		if createdReloaderDir {
+			_ = os.Remove(frrK8sReloaderDir) // an empty mount point on the host
+			_ = os.Remove(reloaderMountMarker())
+		}
 	})
 	return errs
 }
@@ -252,15 +265,22 @@ func installSignalHandler() {
 }
 
 // frrgenExtraFlags returns the flags the frrgen controller needs to run beside
-// other processes on this machine (no leader election, no fixed ports),
+// other processes on this machine (no leader election, no fixed port),
 // taken from its --help so that the suite follows the flag names it has.
 func frrgenExtraFlags() []string {
 	out, _ := exec.Command(filepath.Join(binDir, "frrgen"), "controller", "--help").CombinedOutput()
 	help := string(out)
 	var flags []string
+	metrics := "0"
+	if port, err := freeLocalPort(); err == nil && strings.Contains(help, "-metrics-secure") {
+		frrgenMetricsAddr = fmt.Sprintf("127.0.0.1:%d", port)
+		metrics = frrgenMetricsAddr
+		flags = append(flags, "--metrics-secure=false")
+	}
 	for _, f := range []struct{ name, value string }{
 		{"leader-elect", "false"},
-		{"metrics-bind-address", "0"},
+		// Plain HTTP on a free port of 127.0.0.1, for the specs that read metrics.
+		{"metrics-bind-address", metrics},
 		{"health-probe-bind-address", "0"},
 		// The specs set their Services' addresses themselves.
 		{"allocate", "false"},

@@ -56,3 +56,34 @@ const (
 	ReasonReferencesResolved = "ReferencesResolved"
 	ReasonMissingReference   = "MissingReference"
 )
+
+// ConditionSessionsEstablished is the condition type frrgen sets on a
+// BGPPeer from frr-k8s's BGPSessionState objects: True when every node that
+// runs the peer reports the session Established, False naming the nodes
+// where it is not (and their state), Unknown when some nodes report no
+// session state at all.
+const ConditionSessionsEstablished = "SessionsEstablished"
+
+// Reasons used with ConditionSessionsEstablished.
+const (
+	ReasonSessionsEstablished = "Established"
+	ReasonSessionsDown        = "SessionDown"
+	ReasonSessionsNotReported = "NotReported"
+)
+
+// ConditionApplied is the condition type frrgen sets on a BGPPeer from
+// frr-k8s's FRRNodeState objects: False when, on a node that runs the peer,
+// frr-k8s's last conversion of the FRRConfigurations or FRR's last reload
+// failed (the message has frr-k8s's error text), True otherwise.
+const ConditionApplied = "Applied"
+
+// Reasons used with ConditionApplied, and of the Warning Events on the
+// Node and the BGPPeer.
+const (
+	ReasonApplied          = "Applied"
+	ReasonConversionFailed = "ConversionFailed"
+	ReasonReloadFailed     = "ReloadFailed"
+	// ReasonSessionDown is the Warning Event of a session that was
+	// established and no longer is.
+	ReasonSessionDown = "SessionDown"
+)

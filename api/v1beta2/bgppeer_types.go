@@ -210,8 +210,9 @@ type SecretReference struct {
 
 // BGPPeerStatus is what frrgen observed about a peer.
 type BGPPeerStatus struct {
-	// Conditions: Valid, and Conflict when a user FRRConfiguration clashes
-	// with the session frrgen generates for this peer.
+	// Conditions: Valid; Conflict when a user FRRConfiguration clashes
+	// with the session frrgen generates for this peer; Written; and what
+	// the nodes report: SessionsEstablished and Applied.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -224,6 +225,13 @@ type BGPPeerStatus struct {
 	// +optional
 	// +kubebuilder:default=0
 	ConfiguredNodes int32 `json:"configuredNodes"`
+
+	// EstablishedSessions is the number of those nodes whose frr-k8s
+	// reports this session Established (BGPSessionState); the
+	// SessionsEstablished condition names the others. Always written.
+	// +optional
+	// +kubebuilder:default=0
+	EstablishedSessions int32 `json:"establishedSessions"`
 }
 
 // +kubebuilder:object:root=true
@@ -235,7 +243,9 @@ type BGPPeerStatus struct {
 // +kubebuilder:printcolumn:name="BFD Profile",type=string,JSONPath=`.spec.bfdProfile`
 // +kubebuilder:printcolumn:name="Valid",type=string,JSONPath=`.status.conditions[?(@.type=="Valid")].status`
 // +kubebuilder:printcolumn:name="Nodes",type=integer,JSONPath=`.status.configuredNodes`
+// +kubebuilder:printcolumn:name="Established",type=integer,JSONPath=`.status.establishedSessions`
 // +kubebuilder:printcolumn:name="Conflict",type=string,JSONPath=`.status.conditions[?(@.type=="Conflict")].status`
+// +kubebuilder:printcolumn:name="Applied",type=string,priority=1,JSONPath=`.status.conditions[?(@.type=="Applied")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 
 // BGPPeer is a BGP neighbor that the selected nodes peer with.

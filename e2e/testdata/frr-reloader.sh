@@ -8,7 +8,8 @@
 # goes to STATEDIR/status ("<unix time> success|failure") and, on failure,
 # STATEDIR/last-error. STATEDIR/reloads counts successful reloads,
 # STATEDIR/requests the SIGHUPs handled (several in a row count once), and
-# STATEDIR/ready appears once the SIGHUP trap is in place.
+# STATEDIR/ready appears once the SIGHUP trap is in place. STATEDIR/.status
+# is status under the name frr-k8s reads.
 # FRR_RELOAD_PY overrides the path of frr-reload.py (for the suite's own test).
 #
 # SIGHUP must not be ignored when this starts: bash cannot trap a signal that
@@ -64,6 +65,9 @@ apply() {
 }
 
 log "reloader pid $$ watching $config for pathspace $pathspace"
+# frr-k8s reads the result as .status (and last-error) in the directory it
+# shares with its reloader; the suite shows it this one.
+ln -sfn status "$state/.status"
 : >"$state/ready"
 while :; do
 	if ((pending)); then

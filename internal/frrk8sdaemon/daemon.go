@@ -308,17 +308,67 @@ func (r *Runner) Run(tc Case) (o Outcome) {
 // Atoi).
 func startReloader(t testing.TB, work string) string {
 	t.Helper()
-	g, err := procgroup.Start(filepath.Join(work, "reloader.log"), nil,
-		"bash", "-c", `trap "" HUP; exec sleep infinity`)
+	g, pidFile, err := startReloaderIn(work)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { g.Stop(daemonStopGrace) })
+	return pidFile
+}
+
+func startReloaderIn(work string) (*procgroup.Group, string, error) {
+	g, err := procgroup.Start(filepath.Join(work, "reloader.log"), nil,
+		"bash", "-c", `trap "" HUP; exec sleep infinity`)
+	if err != nil {
+		return nil, "", err
+	}
 	pidFile := filepath.Join(work, "reloader.pid")
 	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(g.Pid())), 0o644); err != nil {
-		t.Fatal(err)
+		g.Stop(daemonStopGrace)
+		return nil, "", err
 	}
-	return pidFile
+	return g, pidFile, nil
+}
+
+// NodeDaemon is a frr-k8s daemon that runs for a node as long as a test
+// needs it, against a control plane the test already has (envtest specs:
+// the daemon writes the node's FRRNodeState as it would in a cluster).
+// There is no FRR: the reload is the stand-in's, so lastReloadResult stays
+// empty, and there is no BGPSessionState.
+type NodeDaemon struct {
+	daemon, reloader *procgroup.Group
+	// Log is the daemon's log file.
+	Log string
+}
+
+// StartNode starts the daemon for node, reading FRRConfigurations in
+// namespace, with its files in dir and the control plane of kubeconfig.
+func StartNode(dir, kubeconfig, node, namespace string) (*NodeDaemon, error) {
+	daemon, err := Binary()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	reloader, pidFile, err := startReloaderIn(dir)
+	if err != nil {
+		return nil, err
+	}
+	d := &NodeDaemon{reloader: reloader, Log: filepath.Join(dir, "daemon.log")}
+	d.daemon, err = procgroup.Start(d.Log, []string{"FRR_CONFIG_FILE=" + filepath.Join(dir, "frr.conf"), "FRR_RELOADER_PID_FILE=" + pidFile},
+		daemon, "--node-name", node, "--namespace", namespace, "--kubeconfig", kubeconfig, "--metrics-bind-address", "0")
+	if err != nil {
+		reloader.Stop(daemonStopGrace)
+		return nil, err
+	}
+	return d, nil
+}
+
+// Stop stops the daemon and its reloader.
+func (d *NodeDaemon) Stop() {
+	d.daemon.Stop(daemonStopGrace)
+	d.reloader.Stop(daemonStopGrace)
 }
 
 func tail(path string, lines int) string {
