@@ -164,6 +164,64 @@ func StartController(root string, o ControllerOptions) (*procgroup.Group, error)
 	return procgroup.Start(o.LogPath, nil, args...)
 }
 
+// SpeakerOptions configure one MetalLB speaker process.
+type SpeakerOptions struct {
+	// Kubeconfig is the path of a kubeconfig for the test apiserver.
+	Kubeconfig string
+	// Namespace holds the MetalLB objects it reads, and its Pod.
+	Namespace string
+	// FRRK8sNamespace is where it writes metallb-<node> FRRConfigurations.
+	FRRK8sNamespace string
+	// NodeName is the node it speaks for (--node-name).
+	NodeName string
+	// PodName names an existing Pod in Namespace: the speaker reads it at
+	// start (it owns the ServiceBGPStatus objects the speaker writes).
+	PodName string
+	// LBClass is its -lb-class; empty handles services without a class.
+	LBClass string
+	// LogPath receives its stdout and stderr (appended).
+	LogPath string
+	// LogLevel is its -log-level; empty means "info".
+	LogLevel string
+}
+
+// StartSpeaker starts bin/metallb-speaker out of cluster in frr-k8s mode
+// (METALLB_BGP_TYPE=frr-k8s): it writes the FRRConfiguration
+// metallb-<NodeName> and speaks no BGP itself. Memberlist is off (no
+// --ml-bindaddr); its metrics listener binds a free loopback port. The
+// caller stops it with Stop on the returned group.
+func StartSpeaker(root string, o SpeakerOptions) (*procgroup.Group, error) {
+	bin, err := SpeakerBinary(root)
+	if err != nil {
+		return nil, err
+	}
+	if o.Kubeconfig == "" || o.Namespace == "" || o.FRRK8sNamespace == "" || o.NodeName == "" || o.PodName == "" || o.LogPath == "" {
+		return nil, fmt.Errorf("metallbbin.StartSpeaker: Kubeconfig, Namespace, FRRK8sNamespace, NodeName, PodName and LogPath are required (got %+v)", o)
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	level := o.LogLevel
+	if level == "" {
+		level = "info"
+	}
+	args := []string{bin,
+		"-kubeconfig", o.Kubeconfig,
+		"-namespace", o.Namespace,
+		"-frrk8s-namespace", o.FRRK8sNamespace,
+		"-node-name", o.NodeName,
+		"-pod-name", o.PodName,
+		"-host", "127.0.0.1",
+		"-port", strconv.Itoa(port),
+		"-log-level", level,
+	}
+	if o.LBClass != "" {
+		args = append(args, "-lb-class", o.LBClass)
+	}
+	return procgroup.Start(o.LogPath, []string{"METALLB_BGP_TYPE=frr-k8s"}, args...)
+}
+
 // freePort asks the kernel for an unused loopback TCP port. MetalLB binds it
 // on every interface; nothing connects to it.
 func freePort() (int, error) {
