@@ -118,7 +118,7 @@ $(BIN)/frrgen-demo:
 ##@ Test
 
 .PHONY: test
-test: envtest-assets $(BIN)/frr-k8s-controller $(BIN)/metallb-controller image ## Run unit and envtest suites (builds envtest binaries, the frr-k8s daemon, MetalLB's controller and the image first if missing).
+test: envtest-assets $(BIN)/frr-k8s-controller $(BIN)/metallb-controller $(BIN)/metallb-speaker image ## Run unit and envtest suites (builds envtest binaries, the frr-k8s daemon, MetalLB's controller and speaker and the image first if missing).
 	go test -tags daemon ./... -count=1 -timeout 30m
 	cd hack/image && go test ./... -count=1
 
