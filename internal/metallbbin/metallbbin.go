@@ -185,28 +185,40 @@ type SpeakerOptions struct {
 	LogLevel string
 }
 
-// StartSpeaker starts bin/metallb-speaker out of cluster in frr-k8s mode
-// (METALLB_BGP_TYPE=frr-k8s): it writes the FRRConfiguration
-// metallb-<NodeName> and speaks no BGP itself. Memberlist is off (no
-// --ml-bindaddr); its metrics listener binds a free loopback port. The
-// caller stops it with Stop on the returned group.
+// StartSpeaker starts SpeakerCommand's process. The caller stops it with
+// Stop on the returned group.
 func StartSpeaker(root string, o SpeakerOptions) (*procgroup.Group, error) {
-	bin, err := SpeakerBinary(root)
+	argv, env, err := SpeakerCommand(root, o)
 	if err != nil {
 		return nil, err
 	}
+	return procgroup.Start(o.LogPath, env, argv...)
+}
+
+// SpeakerCommand returns the command line and the extra environment of
+// bin/metallb-speaker out of cluster in frr-k8s mode
+// (METALLB_BGP_TYPE=frr-k8s): it writes the FRRConfiguration
+// metallb-<NodeName> and speaks no BGP itself. Memberlist is off (no
+// --ml-bindaddr); its metrics listener binds a free loopback port. For
+// harnesses that start processes their own way (the e2e suite records pid
+// files); the others use StartSpeaker.
+func SpeakerCommand(root string, o SpeakerOptions) (argv, env []string, err error) {
+	bin, err := SpeakerBinary(root)
+	if err != nil {
+		return nil, nil, err
+	}
 	if o.Kubeconfig == "" || o.Namespace == "" || o.FRRK8sNamespace == "" || o.NodeName == "" || o.PodName == "" || o.LogPath == "" {
-		return nil, fmt.Errorf("metallbbin.StartSpeaker: Kubeconfig, Namespace, FRRK8sNamespace, NodeName, PodName and LogPath are required (got %+v)", o)
+		return nil, nil, fmt.Errorf("metallbbin: the speaker needs Kubeconfig, Namespace, FRRK8sNamespace, NodeName, PodName and LogPath (got %+v)", o)
 	}
 	port, err := freePort()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	level := o.LogLevel
 	if level == "" {
 		level = "info"
 	}
-	args := []string{bin,
+	argv = []string{bin,
 		"-kubeconfig", o.Kubeconfig,
 		"-namespace", o.Namespace,
 		"-frrk8s-namespace", o.FRRK8sNamespace,
@@ -217,9 +229,9 @@ func StartSpeaker(root string, o SpeakerOptions) (*procgroup.Group, error) {
 		"-log-level", level,
 	}
 	if o.LBClass != "" {
-		args = append(args, "-lb-class", o.LBClass)
+		argv = append(argv, "-lb-class", o.LBClass)
 	}
-	return procgroup.Start(o.LogPath, []string{"METALLB_BGP_TYPE=frr-k8s"}, args...)
+	return argv, []string{"METALLB_BGP_TYPE=frr-k8s"}, nil
 }
 
 // freePort asks the kernel for an unused loopback TCP port. MetalLB binds it

@@ -244,7 +244,7 @@ func (g *speakerGroup) run(i int) (bool, []string, int, map[string]int, error) {
 	if err != nil {
 		return false, nil, invalid, nil, err
 	}
-	want := map[string]*merge.Effective{}
+	want := map[string]expected{}
 	for _, n := range snap.Nodes {
 		var ours []frrv1beta1.FRRConfiguration
 		for _, cfg := range result.Configs {
@@ -256,7 +256,7 @@ func (g *speakerGroup) run(i int) (bool, []string, int, map[string]int, error) {
 		if err != nil {
 			return false, nil, invalid, nil, fmt.Errorf("frrgen's configuration of %s: %v", n.Name, err)
 		}
-		want[n.Name] = eff
+		want[n.Name] = expected{eff, ours}
 	}
 	seen := coverage(want)
 	var agreeSince time.Time
@@ -351,10 +351,18 @@ func metallbKinds(snap *translate.Snapshot) []kindObjects {
 	}
 }
 
+// expected is frrgen's output for one node: its objects and what frr-k8s
+// renders from them.
+type expected struct {
+	effective *merge.Effective
+	configs   []frrv1beta1.FRRConfiguration
+}
+
 // coverage counts what the expected configurations exercise.
-func coverage(want map[string]*merge.Effective) map[string]int {
+func coverage(want map[string]expected) map[string]int {
 	c := map[string]int{}
-	for _, eff := range want {
+	for _, w := range want {
+		eff := w.effective
 		c["nodes"]++
 		announcing := false
 		for _, r := range eff.Routers {
@@ -386,8 +394,9 @@ func coverage(want map[string]*merge.Effective) map[string]int {
 }
 
 // compare reads every node's metallb-<node> configuration and compares it
-// with want, after the allowed differences.
-func (g *speakerGroup) compare(snap translate.Snapshot, want map[string]*merge.Effective) ([]string, string) {
+// with want, after the allowed differences. The two must also merge, as
+// frr-k8s merges them while both controllers run during a migration.
+func (g *speakerGroup) compare(snap translate.Snapshot, want map[string]expected) ([]string, string) {
 	var used, problems []string
 	for _, n := range snap.Nodes {
 		var theirs []frrv1beta1.FRRConfiguration
@@ -404,7 +413,11 @@ func (g *speakerGroup) compare(snap translate.Snapshot, want map[string]*merge.E
 			problems = append(problems, fmt.Sprintf("node %s: MetalLB's configuration does not merge: %v", n.Name, err))
 			continue
 		}
-		ours := *want[n.Name]
+		if _, _, conflict := merge.ForNode(append(slices.Clone(theirs), want[n.Name].configs...), n.Labels, nil); conflict != nil {
+			problems = append(problems, fmt.Sprintf("node %s: MetalLB's and frrgen's configurations do not merge: %v", n.Name, conflict))
+			continue
+		}
+		ours := *want[n.Name].effective
 		for _, d := range allowedDifferences {
 			if d.apply(got, &ours) {
 				used = append(used, d.name)
