@@ -193,7 +193,7 @@ func startSpeakerGroup(t *testing.T, c client.Client, root, kubeconfig string, i
 		node := fmt.Sprintf("%snode-%d", g.gen.Prefix, i)
 		pod := "speaker-" + node
 		mustCreate(t, c, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: g.gen.Namespace, Name: pod},
-			Spec: corev1.PodSpec{NodeName: node, Containers: []corev1.Container{{Name: "speaker", Image: "quay.io/metallb/speaker:v0.15.2"}}}})
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "speaker", Image: "quay.io/metallb/speaker:v0.15.2"}}}})
 		g.logs[node] = filepath.Join(filepath.Dir(kubeconfig), "speaker-"+node+".log")
 		sp, err := metallbbin.StartSpeaker(root, metallbbin.SpeakerOptions{Kubeconfig: kubeconfig, Namespace: g.gen.Namespace,
 			FRRK8sNamespace: diffFRRK8sNS, NodeName: node, PodName: pod, LBClass: g.gen.LoadBalancerClass, LogPath: g.logs[node]})
