@@ -118,7 +118,7 @@ $(BIN)/frrgen-demo:
 ##@ Test
 
 .PHONY: test
-test: envtest-assets $(BIN)/frr-k8s-controller $(BIN)/metallb-controller image ## Run unit and envtest suites (builds envtest binaries, the frr-k8s daemon, MetalLB's controller and the image first if missing).
+test: envtest-assets $(BIN)/frr-k8s-controller $(BIN)/metallb-controller $(BIN)/metallb-speaker image ## Run unit and envtest suites (builds envtest binaries, the frr-k8s daemon, MetalLB's controller and speaker and the image first if missing).
 	go test -tags daemon ./... -count=1 -timeout 30m
 	cd hack/image && go test ./... -count=1
 
@@ -212,7 +212,7 @@ e2e-deps: ## Install frr, frr-pythontools and iproute2 with apt-get when missing
 E2E_LOCK ?= /tmp/frrgen-e2e.lock
 
 .PHONY: e2e
-e2e: e2e-deps envtest-assets $(BIN)/frrgen $(BIN)/frr-k8s-controller $(BIN)/frr-k8s-status ## Run the end-to-end suite (root; see README).
+e2e: e2e-deps envtest-assets $(BIN)/frrgen $(BIN)/frr-k8s-controller $(BIN)/frr-k8s-status $(BIN)/metallb-speaker ## Run the end-to-end suite (root; see README).
 	@[ "$$(id -u)" = 0 ] || { echo "make e2e must run as root: it creates network namespaces"; exit 1; }
 	@flock -n $(E2E_LOCK) true || echo ">> another e2e run holds $(E2E_LOCK); waiting"
 	@flock $(E2E_LOCK) $(MAKE) --no-print-directory e2e-locked

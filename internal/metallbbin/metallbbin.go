@@ -164,6 +164,76 @@ func StartController(root string, o ControllerOptions) (*procgroup.Group, error)
 	return procgroup.Start(o.LogPath, nil, args...)
 }
 
+// SpeakerOptions configure one MetalLB speaker process.
+type SpeakerOptions struct {
+	// Kubeconfig is the path of a kubeconfig for the test apiserver.
+	Kubeconfig string
+	// Namespace holds the MetalLB objects it reads, and its Pod.
+	Namespace string
+	// FRRK8sNamespace is where it writes metallb-<node> FRRConfigurations.
+	FRRK8sNamespace string
+	// NodeName is the node it speaks for (--node-name).
+	NodeName string
+	// PodName names an existing Pod in Namespace: the speaker reads it at
+	// start (it owns the ServiceBGPStatus objects the speaker writes).
+	PodName string
+	// LBClass is its -lb-class; empty handles services without a class.
+	LBClass string
+	// LogPath receives its stdout and stderr (appended).
+	LogPath string
+	// LogLevel is its -log-level; empty means "info".
+	LogLevel string
+}
+
+// StartSpeaker starts SpeakerCommand's process. The caller stops it with
+// Stop on the returned group.
+func StartSpeaker(root string, o SpeakerOptions) (*procgroup.Group, error) {
+	argv, env, err := SpeakerCommand(root, o)
+	if err != nil {
+		return nil, err
+	}
+	return procgroup.Start(o.LogPath, env, argv...)
+}
+
+// SpeakerCommand returns the command line and the extra environment of
+// bin/metallb-speaker out of cluster in frr-k8s mode
+// (METALLB_BGP_TYPE=frr-k8s): it writes the FRRConfiguration
+// metallb-<NodeName> and speaks no BGP itself. Memberlist is off (no
+// --ml-bindaddr); its metrics listener binds a free loopback port. For
+// harnesses that start processes their own way (the e2e suite records pid
+// files); the others use StartSpeaker.
+func SpeakerCommand(root string, o SpeakerOptions) (argv, env []string, err error) {
+	bin, err := SpeakerBinary(root)
+	if err != nil {
+		return nil, nil, err
+	}
+	if o.Kubeconfig == "" || o.Namespace == "" || o.FRRK8sNamespace == "" || o.NodeName == "" || o.PodName == "" || o.LogPath == "" {
+		return nil, nil, fmt.Errorf("metallbbin: the speaker needs Kubeconfig, Namespace, FRRK8sNamespace, NodeName, PodName and LogPath (got %+v)", o)
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, nil, err
+	}
+	level := o.LogLevel
+	if level == "" {
+		level = "info"
+	}
+	argv = []string{bin,
+		"-kubeconfig", o.Kubeconfig,
+		"-namespace", o.Namespace,
+		"-frrk8s-namespace", o.FRRK8sNamespace,
+		"-node-name", o.NodeName,
+		"-pod-name", o.PodName,
+		"-host", "127.0.0.1",
+		"-port", strconv.Itoa(port),
+		"-log-level", level,
+	}
+	if o.LBClass != "" {
+		argv = append(argv, "-lb-class", o.LBClass)
+	}
+	return argv, []string{"METALLB_BGP_TYPE=frr-k8s"}, nil
+}
+
 // freePort asks the kernel for an unused loopback TCP port. MetalLB binds it
 // on every interface; nothing connects to it.
 func freePort() (int, error) {

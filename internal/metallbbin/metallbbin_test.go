@@ -13,7 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
@@ -159,7 +158,7 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 }
 
 // startMetalLBControlPlane starts kube-apiserver and etcd with MetalLB's
-// CRDs (serviceRange, when set, replaces the Service cluster IP range) and
+// CRDs and frr-k8s's (serviceRange, when set, replaces the Service cluster IP range) and
 // returns a client and a kubeconfig file for MetalLB's controller.
 func startMetalLBControlPlane(t *testing.T, root, serviceRange string) (client.Client, string) {
 	t.Helper()
@@ -167,11 +166,15 @@ func startMetalLBControlPlane(t *testing.T, root, serviceRange string) (client.C
 	if err != nil {
 		t.Fatal(err)
 	}
+	frrCRDs, err := testenv.FRRK8sCRDDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
 	assets, err := testenv.AssetsDir(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	te := &envtest.Environment{BinaryAssetsDirectory: assets, CRDDirectoryPaths: []string{crds}, ErrorIfCRDPathMissing: true}
+	te := &envtest.Environment{BinaryAssetsDirectory: assets, CRDDirectoryPaths: []string{crds, frrCRDs}, ErrorIfCRDPathMissing: true}
 	if serviceRange != "" {
 		te.ControlPlane.GetAPIServer().Configure().Set("service-cluster-ip-range", serviceRange)
 	}
@@ -180,7 +183,7 @@ func startMetalLBControlPlane(t *testing.T, root, serviceRange string) (client.C
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = te.Stop() })
-	c, err := client.New(cfg, client.Options{Scheme: clientgoscheme.Scheme})
+	c, err := client.New(cfg, client.Options{Scheme: testenv.Scheme()})
 	if err != nil {
 		t.Fatal(err)
 	}
