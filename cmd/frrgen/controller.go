@@ -42,6 +42,7 @@ func newControllerCommand() *cobra.Command {
 	fl.BoolVar(&s.MetricsSecure, "metrics-secure", true, "serve metrics over HTTPS to callers allowed to get /metrics (TokenReview + SubjectAccessReview); false: plain HTTP to anyone")
 	fl.StringVar(&s.MetricsCertDir, "metrics-cert-path", "", "directory with tls.crt and tls.key for the metrics endpoint, reloaded on change (default: a self-signed certificate)")
 	fl.StringVar(&s.ProbeAddress, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz endpoints")
+	fl.StringVar(&s.PprofAddress, "pprof-bind-address", "0", "address of Go's /debug/pprof profiling endpoints, plain HTTP to anyone (0, the default, disables them; use a loopback address)")
 	fl.BoolVar(&s.LeaderElect, "leader-elect", true, "run the controllers only in the replica holding the leader Lease")
 	fl.StringVar(&s.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader Lease (default: the pod's namespace; required outside a cluster when --leader-elect is on)")
 	fl.StringVar(&s.OwnershipKeyNamespace, "ownership-key-namespace", "metallb-system", "frrgen's own namespace, holding the Secret "+controllers.OwnershipKeySecret+" that proves which objects frrgen wrote (created when absent)")

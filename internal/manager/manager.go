@@ -37,6 +37,9 @@ type Settings struct {
 	MetricsCertDir string
 	// ProbeAddress is where /healthz and /readyz are served; "0" disables them.
 	ProbeAddress string
+	// PprofAddress is where Go's /debug/pprof endpoints are served; "0" or
+	// "" disables them.
+	PprofAddress string
 	LeaderElect  bool
 	// OwnershipKeyNamespace holds the Secret proving what frrgen wrote.
 	OwnershipKeyNamespace string
@@ -66,6 +69,7 @@ func Run(ctx context.Context, restConfig *rest.Config, s Settings) error {
 		Cache:                   controllers.CacheOptions(s.Translation),
 		Metrics:                 metricsOptions,
 		HealthProbeBindAddress:  s.ProbeAddress,
+		PprofBindAddress:        s.PprofAddress,
 		LeaderElection:          s.LeaderElect,
 		LeaderElectionID:        "frrgen.frrgen.io",
 		LeaderElectionNamespace: s.LeaderElectionNamespace,
