@@ -9,7 +9,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/frrgen/frrgen/controllers"
-	"github.com/frrgen/frrgen/internal/layout"
 	"github.com/frrgen/frrgen/internal/manager"
 )
 
@@ -18,6 +17,7 @@ func init() { subcommands = append(subcommands, newControllerCommand) }
 // controllerFlags are the settings of `frrgen controller`.
 type controllerFlags struct {
 	translationFlags
+	layoutFlags
 	settings   manager.Settings
 	kubeconfig string
 	logFormat  string
@@ -47,7 +47,7 @@ func newControllerCommand() *cobra.Command {
 	fl.StringVar(&s.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader Lease (default: the pod's namespace; required outside a cluster when --leader-elect is on)")
 	fl.StringVar(&s.OwnershipKeyNamespace, "ownership-key-namespace", "metallb-system", "frrgen's own namespace, holding the Secret "+controllers.OwnershipKeySecret+" that proves which objects frrgen wrote (created when absent)")
 	fl.IntVar(&s.NodeWorkers, "node-workers", 4, "how many nodes' configurations are checked and written at once")
-	fl.IntVar(&s.MaxObjectBytes, "max-object-bytes", layout.DefaultMaxObjectBytes, "largest FRRConfiguration to write, in bytes of JSON; a node's larger configuration is split into self-contained shards")
+	f.layoutFlags.register(fl)
 	fl.StringVar(&f.logFormat, "log-format", "json", "log format: json or console")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info or error (stack traces on errors only with debug)")
 	fl.BoolVar(&s.Allocate, "allocate", true, "assign LoadBalancer Service addresses from the IPAddressPools, as MetalLB's controller does (turn off when MetalLB's controller runs)")
@@ -63,6 +63,11 @@ func runController(f *controllerFlags) error {
 	if f.settings.Translation, err = f.options(); err != nil {
 		return err
 	}
+	layoutOptions, err := f.layoutOptions(f.namePrefix)
+	if err != nil {
+		return err
+	}
+	f.settings.Layout, f.settings.MaxObjectBytes = layoutOptions.Kind, layoutOptions.MaxObjectBytes
 	config, err := restConfig(f.kubeconfig)
 	if err != nil {
 		return err

@@ -20,6 +20,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/frrgen/frrgen/controllers"
+	"github.com/frrgen/frrgen/internal/layout"
 	"github.com/frrgen/frrgen/internal/translate"
 	"github.com/frrgen/frrgen/internal/version"
 )
@@ -47,6 +48,8 @@ type Settings struct {
 	NodeWorkers int
 	// MaxObjectBytes: a node's configuration larger than this is split.
 	MaxObjectBytes int
+	// Layout: layout.PerNode or layout.Shared (objects shared by nodes).
+	Layout layout.Kind
 	// Allocate runs the IP allocation controller (standalone mode).
 	Allocate                bool
 	LeaderElectionNamespace string
@@ -82,7 +85,7 @@ func Run(ctx context.Context, restConfig *rest.Config, s Settings) error {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
 	// An unset key namespace is the input namespace, where frrgen runs.
-	setup := controllers.Config{Translate: s.Translation, OwnershipKeyNamespace: cmp.Or(s.OwnershipKeyNamespace, s.Translation.Namespace), NodeWorkers: s.NodeWorkers, MaxObjectBytes: s.MaxObjectBytes}
+	setup := controllers.Config{Translate: s.Translation, OwnershipKeyNamespace: cmp.Or(s.OwnershipKeyNamespace, s.Translation.Namespace), NodeWorkers: s.NodeWorkers, MaxObjectBytes: s.MaxObjectBytes, Layout: s.Layout}
 	if err := controllers.Setup(ctx, mgr, setup); err != nil {
 		return fmt.Errorf("setting up the controllers: %w", err)
 	}
