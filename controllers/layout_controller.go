@@ -126,7 +126,7 @@ func (r *SharedLayoutReconciler) decide(st sharedState) (layout.Layout, map[stri
 				continue
 			}
 			in := nodeplan.Input{Node: node, NodeLabels: st.nodeLabels[node], Desired: l.ForNode(node),
-				Stored: storedSelecting(st.stored, node), Others: st.others, Secrets: st.secrets}
+				Stored: storedSelecting(st.stored, node), Others: st.others, Secrets: st.secrets, VerdictOnly: true}
 			if plan := r.nodes.decide(node, in); plan.Conflict != nil {
 				conflicts[node], keep[node], found = plan.Conflict, true, true
 			}

@@ -112,3 +112,15 @@ func TestCovers(t *testing.T) {
 		t.Error("a localPref entry is content")
 	}
 }
+
+func TestDecideVerdictOnly(t *testing.T) {
+	desired := config("frrgen-node-a", 64512, "10.0.0.1/32")
+	in := nodeplan.Input{Node: "node-a", NodeLabels: nodeLabels, Desired: []frrv1beta1.FRRConfiguration{desired}, VerdictOnly: true}
+	if plan := nodeplan.Decide(in); len(plan.Writes) != 0 || plan.Conflict != nil {
+		t.Errorf("VerdictOnly: writes %v, conflict %v; want neither", plan.Writes, plan.Conflict)
+	}
+	in.Others = []frrv1beta1.FRRConfiguration{user("theirs", 64600, map[string]string{"rack": "a"})}
+	if plan := nodeplan.Decide(in); plan.Conflict == nil || len(plan.Writes) != 0 {
+		t.Errorf("VerdictOnly with a clashing user configuration: conflict %v, writes %v; want the conflict alone", plan.Conflict, plan.Writes)
+	}
+}
