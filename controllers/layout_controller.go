@@ -7,9 +7,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -202,12 +204,44 @@ func (r *SharedLayoutReconciler) apply(ctx context.Context, st sharedState, l la
 		}
 		return nil
 	})
+	if err == nil {
+		r.awaitCache(ctx, phases.All())
+	}
 	if err != nil && len(failed) == 0 {
 		for node := range st.nodeLabels { // the mirrors: every node may need them
 			failed[node] = err.Error()
 		}
 	}
 	return failed, err
+}
+
+// awaitCache waits, up to cacheWait, until the cache shows every write just
+// made: the next pass lays out from the cache, and a stale one would
+// re-create what exists or update an old resourceVersion, fail, and back
+// off (seconds in the load benchmark).
+func (r *SharedLayoutReconciler) awaitCache(ctx context.Context, writes []nodeplan.Write) {
+	deadline := time.Now().Add(cacheWait)
+	for _, w := range writes {
+		for time.Now().Before(deadline) && !r.cacheShows(ctx, w) {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
+}
+
+// cacheWait bounds awaitCache; past it the next pass may fail and retry.
+const cacheWait = 5 * time.Second
+
+func (r *SharedLayoutReconciler) cacheShows(ctx context.Context, w nodeplan.Write) bool {
+	var cached frrv1beta1.FRRConfiguration
+	err := r.nodes.Client.Get(ctx, client.ObjectKeyFromObject(w.Config), &cached)
+	if w.Verb == nodeplan.Delete {
+		return apierrors.IsNotFound(err) || err == nil && cached.UID != w.Config.UID
+	}
+	return err == nil && cached.ResourceVersion == w.Config.ResourceVersion
 }
 
 func (r *SharedLayoutReconciler) writeAll(ctx context.Context, writes []nodeplan.Write, failed map[string]string) error {

@@ -222,10 +222,12 @@ func (r *NodeReconciler) applyPlan(ctx context.Context, translation *Translation
 func (r *NodeReconciler) write(ctx context.Context, w nodeplan.Write) error {
 	var err error
 	switch w.Verb {
+	// A plan's configurations are its own copies: written in place, they
+	// get the resourceVersion the apiserver gave them.
 	case nodeplan.Create:
-		err = r.Client.Create(ctx, w.Config.DeepCopy())
+		err = r.Client.Create(ctx, w.Config)
 	case nodeplan.Update:
-		err = r.Client.Update(ctx, w.Config.DeepCopy())
+		err = r.Client.Update(ctx, w.Config)
 	case nodeplan.Delete:
 		if !r.owner.ownsConfig(w.Config) {
 			return nil // the index holds only ours; this guards the invariant
