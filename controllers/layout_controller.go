@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -38,6 +39,21 @@ type SharedLayoutReconciler struct {
 	nodes *NodeReconciler
 	// Workers is how many writes of one phase run at once.
 	Workers int
+
+	// last is the layout of the previous pass, reused while its input is
+	// the same: our own writes wake the reconciler once more each, and
+	// laying out 100 nodes x 5000 services again costs about half a second.
+	// (One key: passes never run concurrently.)
+	last *cachedLayout
+}
+
+// cachedLayout is a layout and what it was computed from: a translation
+// and the stored shard counts, with no node kept (a kept node's input is
+// what is stored, which the key does not cover).
+type cachedLayout struct {
+	build  uint64
+	shards map[string]int
+	layout layout.Layout
 }
 
 // sharedState is what one pass reads from the cache.
@@ -116,11 +132,10 @@ func (r *SharedLayoutReconciler) decide(st sharedState) (layout.Layout, map[stri
 	options.StoredShards = layout.ShardCounts(st.stored)
 	for {
 		configs := r.configs(st, keep)
-		l, err := layout.Compute(configs, options)
+		l, err := r.compute(st.translation.version, configs, options, len(keep) == 0)
 		if err != nil {
 			return layout.Layout{}, nil, nil, fmt.Errorf("laying out the configurations: %w", err)
 		}
-		r.stamp(&l)
 		found := false
 		for _, c := range configs {
 			node := c.Annotations[translate.AnnotationNode]
@@ -137,6 +152,25 @@ func (r *SharedLayoutReconciler) decide(st sharedState) (layout.Layout, map[stri
 			return l, keep, conflicts, nil
 		}
 	}
+}
+
+// compute lays out configs, or returns the last layout when it came from
+// the same build and stored shard counts (and cacheable says no node is
+// kept).
+func (r *SharedLayoutReconciler) compute(build uint64, configs []frrv1beta1.FRRConfiguration, options layout.Options, cacheable bool) (layout.Layout, error) {
+	if c := r.last; cacheable && c != nil && c.build == build && maps.Equal(c.shards, options.StoredShards) {
+		return c.layout, nil
+	}
+	l, err := layout.Compute(configs, options)
+	if err != nil {
+		return l, err
+	}
+	r.stamp(&l)
+	r.last = nil
+	if cacheable {
+		r.last = &cachedLayout{build: build, shards: options.StoredShards, layout: l}
+	}
+	return l, nil
 }
 
 // configs are the per-node configurations to lay out: the translation's,
