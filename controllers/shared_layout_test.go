@@ -11,6 +11,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/frrgen/frrgen/controllers"
@@ -128,6 +129,29 @@ var _ = Describe("The shared layout (--layout shared)", func() {
 		By("at rest, no writes")
 		before := w.mgr.writes.Total()
 		Consistently(w.mgr.writes.Total).Should(Equal(before), w.mgr.writes.String())
+	})
+
+	It("removes the shared objects once every node has its per-node configuration again, after a restart with --layout per-node", func() {
+		w := newWorld()
+		w.layout = layout.Shared
+		w.addNode("a", nil)
+		w.addNode("b", nil)
+		w.apply(lifecycleInput)
+		for i := range 20 {
+			w.addService(fmt.Sprintf("svc-%d", i), fmt.Sprintf("198.51.100.%d", i+10), corev1.ServiceExternalTrafficPolicyCluster, "a")
+		}
+		w.start()
+		Eventually(w.sharedObjects).Should(HaveLen(1))
+		Eventually(w.layoutMismatch).Should(BeEmpty())
+
+		w.layout = layout.PerNode
+		w.restart(0)
+		Eventually(w.sharedObjects).Should(BeEmpty())
+		Expect(w.layoutMismatch()).To(BeEmpty())
+		// A withdrawn service leaves every node: nothing stale stays behind.
+		Expect(k8s.Delete(context.Background(), &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: w.in, Name: "svc-0"}})).To(Succeed())
+		Eventually(w.layoutMismatch).Should(BeEmpty())
+		Expect(advertised(w.oursFor("b"))["172.30.0.3"]).NotTo(ContainElement("198.51.100.10/32"))
 	})
 
 	It("keeps a held node's stored content in the shared objects while its input is invalid", func() {
