@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
@@ -121,7 +122,43 @@ func (r *NodeReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 	r.outcomes.record(node, outcome)
 	staleConfig.WithLabelValues(node).Set(0)
 	prefixesPerNode.WithLabelValues(node).Set(float64(countPrefixes(in.Desired)))
+	if err := r.retireSharedObjects(ctx, translation, node); err != nil {
+		return ctrl.Result{}, fmt.Errorf("deleting the shared layout's objects: %w", err)
+	}
 	return ctrl.Result{}, nil
+}
+
+// retireSharedObjects deletes the objects selecting node that a run with
+// --layout shared left, once no node needs them: every node they list has
+// its per-node configuration written from this build, or must have none.
+// Until then frr-k8s merges them with the per-node objects (the same
+// sessions; at worst a withdrawn prefix stays a little longer).
+func (r *NodeReconciler) retireSharedObjects(ctx context.Context, translation *Translation, node string) error {
+	var ours frrv1beta1.FRRConfigurationList
+	if err := r.Client.List(ctx, &ours, client.InNamespace(r.Options.FRRK8sNamespace),
+		client.MatchingLabels{translate.LabelManagedBy: translate.ManagedByValue}, client.UnsafeDisableDeepCopy); err != nil {
+		return err
+	}
+	var outcomes map[string]nodeOutcome
+	for i := range ours.Items {
+		c := &ours.Items[i]
+		if !isShared(c) || !slices.Contains(selectedNodes(c), node) || !r.owner.ownsConfig(c) {
+			continue
+		}
+		if outcomes == nil {
+			outcomes = r.outcomes.all()
+		}
+		needed := slices.ContainsFunc(selectedNodes(c), func(n string) bool {
+			wanted := translation.ConfigFor(n) != nil || translation.HeldBy(n) != nil
+			return wanted && !outcomes[n].current(translation)
+		})
+		if !needed {
+			if err := r.write(ctx, nodeplan.Write{Verb: nodeplan.Delete, Config: c.DeepCopy()}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // currentState gathers the node plan's input from the cache: the node's
@@ -222,10 +259,12 @@ func (r *NodeReconciler) applyPlan(ctx context.Context, translation *Translation
 func (r *NodeReconciler) write(ctx context.Context, w nodeplan.Write) error {
 	var err error
 	switch w.Verb {
+	// A plan's configurations are its own copies: written in place, they
+	// get the resourceVersion the apiserver gave them.
 	case nodeplan.Create:
-		err = r.Client.Create(ctx, w.Config.DeepCopy())
+		err = r.Client.Create(ctx, w.Config)
 	case nodeplan.Update:
-		err = r.Client.Update(ctx, w.Config.DeepCopy())
+		err = r.Client.Update(ctx, w.Config)
 	case nodeplan.Delete:
 		if !r.owner.ownsConfig(w.Config) {
 			return nil // the index holds only ours; this guards the invariant

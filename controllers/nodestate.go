@@ -31,6 +31,11 @@ type nodeOutcome struct {
 	writeError string
 }
 
+// current tells whether the node has the configuration translation wants.
+func (o nodeOutcome) current(translation *Translation) bool {
+	return o.build == translation.version && len(o.held) == 0 && o.conflict == nil && o.writeError == ""
+}
+
 func (o nodeOutcome) sameReport(p nodeOutcome) bool {
 	return o.build == p.build && slices.Equal(o.held, p.held) && o.writeError == p.writeError &&
 		(o.conflict == nil) == (p.conflict == nil) && (o.conflict == nil || o.conflict.Message == p.conflict.Message)

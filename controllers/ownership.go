@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/frrgen/frrgen/internal/layout"
 	"github.com/frrgen/frrgen/internal/ownership"
 	"github.com/frrgen/frrgen/internal/translate"
 )
@@ -41,20 +42,32 @@ func newOwner(key ownership.Key) owner {
 		Label: translate.LabelManagedBy, Value: translate.ManagedByValue,
 		BindingAnnotation: map[string]string{
 			kindFRRConfiguration: translate.AnnotationNode,
+			proofKindShared:      layout.AnnotationNodes,
 			kindSecret:           AnnotationSourceSecret,
 		},
 	}}
 }
 
 // ownsConfig tells whether frrgen provably wrote the FRRConfiguration.
-func (o owner) ownsConfig(obj client.Object) bool { return o.checker.IsOurs(kindFRRConfiguration, obj) }
+func (o owner) ownsConfig(obj client.Object) bool {
+	return o.checker.IsOurs(kindFRRConfiguration, obj) || o.checker.IsOurs(proofKindShared, obj)
+}
+
+// proofKindShared is the kind in the proof of an FRRConfiguration shared by
+// several nodes (--layout shared): it is bound to the nodes it lists, not to
+// one node, and a proof of one kind never verifies as the other.
+const proofKindShared = "FRRConfiguration/shared"
 
 // ownsSecret tells whether frrgen provably wrote the (mirrored) Secret.
 func (o owner) ownsSecret(obj client.Object) bool { return o.checker.IsOurs(kindSecret, obj) }
 
 // stampConfig adds the proof to a configuration we are about to write.
 func (o owner) stampConfig(config *frrv1beta1.FRRConfiguration) {
-	config.Annotations = o.checker.Stamp(kindFRRConfiguration, config)
+	kind := kindFRRConfiguration
+	if config.Annotations[translate.AnnotationNode] == "" && config.Annotations[layout.AnnotationNodes] != "" {
+		kind = proofKindShared
+	}
+	config.Annotations = o.checker.Stamp(kind, config)
 }
 
 // stampSecret adds the proof to a mirror we are about to write.

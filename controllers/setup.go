@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"fmt"
 	"maps"
 
 	frrv1beta1 "github.com/metallb/frr-k8s/api/v1beta1"
@@ -103,6 +104,8 @@ type Config struct {
 	// Schemas is what DetectSchemas found; the zero value means frrgen's
 	// own CRDs (schemas.Standalone).
 	Schemas schemas.Decision
+	// Layout is layout.PerNode ("" too) or layout.Shared.
+	Layout layout.Kind
 }
 
 // Setup reads (or creates) the ownership key, in the Secret
@@ -139,14 +142,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 		Client: writer, Translator: translator, Options: options,
 		Recorder: mgr.GetEventRecorder(NodeControllerName),
 		owner:    o, mirrors: m, outcomes: outcomes,
-		Layout: layout.Options{Kind: layout.PerNode, MaxObjectBytes: cfg.MaxObjectBytes, NamePrefix: options.NamePrefix},
+		Layout: layout.Options{Kind: cfg.Layout, MaxObjectBytes: cfg.MaxObjectBytes, NamePrefix: options.NamePrefix},
 	}
-	err = w.watchInputs(ctrl.NewControllerManagedBy(mgr).Named(NodeControllerName), w.allNodes).
-		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, cfg.NodeWorkers)}).
-		Watches(&frrv1beta1.FRRConfiguration{}, handler.EnqueueRequestsFromMapFunc(w.nodesOfConfig)).
-		WatchesRawSource(source.Channel(lagging, &handler.EnqueueRequestForObject{})).
-		Complete(nodes)
-	if err != nil {
+	if err := setupWriter(mgr, w, nodes, cfg, lagging); err != nil {
 		return err
 	}
 
@@ -170,6 +168,31 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 		Watches(&frrv1beta1.BGPSessionState{}, handler.EnqueueRequestsFromMapFunc(toCluster), builder.WithPredicates(sessionStateChanged())).
 		WatchesRawSource(source.Channel(outcomes.changed, handler.EnqueueRequestsFromMapFunc(toCluster))).
 		Complete(cluster)
+}
+
+// setupWriter registers the reconciler that writes FRRConfigurations: one
+// reconcile per node for the per-node layout; one for the whole layout
+// when objects are shared between nodes (SharedLayoutReconciler). Both run
+// under the name NodeControllerName.
+// lagging takes the nodes the cluster reconciler finds behind (see settled).
+func setupWriter(mgr ctrl.Manager, w *watchMaps, nodes *NodeReconciler, cfg Config, lagging <-chan event.GenericEvent) error {
+	workers := max(1, cfg.NodeWorkers)
+	switch cfg.Layout {
+	case layout.PerNode, "":
+		return w.watchInputs(ctrl.NewControllerManagedBy(mgr).Named(NodeControllerName), w.allNodes).
+			WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
+			Watches(&frrv1beta1.FRRConfiguration{}, handler.EnqueueRequestsFromMapFunc(w.nodesOfConfig)).
+			WatchesRawSource(source.Channel(lagging, &handler.EnqueueRequestForObject{})).
+			Complete(nodes)
+	case layout.Shared:
+		toLayout := func(context.Context, client.Object) []reconcile.Request { return []reconcile.Request{layoutKey} }
+		return w.watchInputs(ctrl.NewControllerManagedBy(mgr).Named(NodeControllerName), toLayout).
+			Watches(&frrv1beta1.FRRConfiguration{}, handler.EnqueueRequestsFromMapFunc(toLayout)).
+			WatchesRawSource(source.Channel(lagging, handler.EnqueueRequestsFromMapFunc(toLayout))).
+			Complete(&SharedLayoutReconciler{nodes: nodes, Workers: workers})
+	default:
+		return fmt.Errorf("unknown layout %q: use %s or %s", cfg.Layout, layout.PerNode, layout.Shared)
+	}
 }
 
 // watchMaps turns watch events into reconcile requests.

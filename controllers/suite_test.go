@@ -32,6 +32,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/frrgen/frrgen/controllers"
+	"github.com/frrgen/frrgen/internal/layout"
 	"github.com/frrgen/frrgen/internal/testenv"
 	"github.com/frrgen/frrgen/internal/translate"
 )
@@ -190,9 +191,20 @@ func startManager(options translate.Options, syncPeriod time.Duration, maxObject
 	return startManagerAs(env.Config, options, syncPeriod, maxObjectBytes, allocation...)
 }
 
+// startManagerWith runs the manager with a layout other than per-node.
+func startManagerWith(options translate.Options, maxObjectBytes int, kind layout.Kind) *runningManager {
+	return startManagerConfigured(env.Config, options, 0, controllers.Config{MaxObjectBytes: maxObjectBytes, Layout: kind})
+}
+
 // startManagerAs is startManager connecting with cfg (e.g. impersonating
 // frrgen's ServiceAccount).
 func startManagerAs(cfg *rest.Config, options translate.Options, syncPeriod time.Duration, maxObjectBytes int, allocation ...bool) *runningManager {
+	return startManagerConfigured(cfg, options, syncPeriod, controllers.Config{MaxObjectBytes: maxObjectBytes}, allocation...)
+}
+
+// startManagerConfigured is startManagerAs with the rest of Setup's
+// configuration (the namespaces and workers are the suite's).
+func startManagerConfigured(cfg *rest.Config, options translate.Options, syncPeriod time.Duration, setup controllers.Config, allocation ...bool) *runningManager {
 	writes := &writeCounter{}
 	cacheOptions := controllers.CacheOptions(options)
 	if syncPeriod > 0 {
@@ -212,7 +224,8 @@ func startManagerAs(cfg *rest.Config, options translate.Options, syncPeriod time
 	})
 	Expect(err).NotTo(HaveOccurred())
 	ctx, cancel := context.WithCancel(context.Background())
-	Expect(controllers.Setup(ctx, mgr, controllers.Config{Translate: options, OwnershipKeyNamespace: options.Namespace, NodeWorkers: 4, MaxObjectBytes: maxObjectBytes})).To(Succeed())
+	setup.Translate, setup.OwnershipKeyNamespace, setup.NodeWorkers = options, options.Namespace, 4
+	Expect(controllers.Setup(ctx, mgr, setup)).To(Succeed())
 	if slices.Contains(allocation, true) {
 		Expect(controllers.SetupAllocation(mgr, options)).To(Succeed())
 	}
@@ -240,6 +253,8 @@ type world struct {
 	mgr     *runningManager
 	// maxObjectBytes, when set, splits node configurations past it.
 	maxObjectBytes int
+	// layout, when set, is the layout the manager writes (--layout).
+	layout layout.Kind
 }
 
 var worlds atomic.Int32
@@ -264,14 +279,14 @@ func newWorld() *world {
 
 // start runs the manager for the rest of the spec.
 func (w *world) start() {
-	w.mgr = startManager(w.options, 0, w.maxObjectBytes)
+	w.mgr = startManagerWith(w.options, w.maxObjectBytes, w.layout)
 	DeferCleanup(func() { w.mgr.stop() })
 }
 
 // restart stops the manager and starts a new one.
 func (w *world) restart(syncPeriod time.Duration) {
 	w.mgr.stop()
-	w.mgr = startManager(w.options, syncPeriod, w.maxObjectBytes)
+	w.mgr = startManagerConfigured(env.Config, w.options, syncPeriod, controllers.Config{MaxObjectBytes: w.maxObjectBytes, Layout: w.layout})
 }
 
 // nodeName is the cluster-unique name of the world's node short.

@@ -9,7 +9,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/frrgen/frrgen/controllers"
-	"github.com/frrgen/frrgen/internal/layout"
 	"github.com/frrgen/frrgen/internal/manager"
 	"github.com/frrgen/frrgen/internal/schemas"
 )
@@ -19,6 +18,7 @@ func init() { subcommands = append(subcommands, newControllerCommand) }
 // controllerFlags are the settings of `frrgen controller`.
 type controllerFlags struct {
 	translationFlags
+	layoutFlags
 	settings   manager.Settings
 	schemas    string
 	kubeconfig string
@@ -44,11 +44,12 @@ func newControllerCommand() *cobra.Command {
 	fl.BoolVar(&s.MetricsSecure, "metrics-secure", true, "serve metrics over HTTPS to callers allowed to get /metrics (TokenReview + SubjectAccessReview); false: plain HTTP to anyone")
 	fl.StringVar(&s.MetricsCertDir, "metrics-cert-path", "", "directory with tls.crt and tls.key for the metrics endpoint, reloaded on change (default: a self-signed certificate)")
 	fl.StringVar(&s.ProbeAddress, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz endpoints")
+	fl.StringVar(&s.PprofAddress, "pprof-bind-address", "0", "address of Go's /debug/pprof profiling endpoints, plain HTTP to anyone (0, the default, disables them; use a loopback address)")
 	fl.BoolVar(&s.LeaderElect, "leader-elect", true, "run the controllers only in the replica holding the leader Lease")
 	fl.StringVar(&s.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader Lease (default: the pod's namespace; required outside a cluster when --leader-elect is on)")
 	fl.StringVar(&s.OwnershipKeyNamespace, "ownership-key-namespace", "metallb-system", "frrgen's own namespace, holding the Secret "+controllers.OwnershipKeySecret+" that proves which objects frrgen wrote (created when absent)")
 	fl.IntVar(&s.NodeWorkers, "node-workers", 4, "how many nodes' configurations are checked and written at once")
-	fl.IntVar(&s.MaxObjectBytes, "max-object-bytes", layout.DefaultMaxObjectBytes, "largest FRRConfiguration to write, in bytes of JSON; a node's larger configuration is split into self-contained shards")
+	f.layoutFlags.register(fl)
 	fl.StringVar(&f.logFormat, "log-format", "json", "log format: json or console")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info or error (stack traces on errors only with debug)")
 	fl.BoolVar(&s.Allocate, "allocate", true, "assign LoadBalancer Service addresses from the IPAddressPools, as MetalLB's controller does (turn off when MetalLB's controller runs)")
@@ -68,6 +69,11 @@ func runController(f *controllerFlags) error {
 	if f.settings.Schemas, err = schemas.ParseChoice(f.schemas); err != nil {
 		return err
 	}
+	layoutOptions, err := f.layoutOptions(f.namePrefix)
+	if err != nil {
+		return err
+	}
+	f.settings.Layout, f.settings.MaxObjectBytes = layoutOptions.Kind, layoutOptions.MaxObjectBytes
 	config, err := restConfig(f.kubeconfig)
 	if err != nil {
 		return err

@@ -47,8 +47,8 @@ func (t *translationFlags) options() (translate.Options, error) {
 }
 
 // layoutFlags choose the objects that carry the nodes' configurations
-// (internal/layout). `frrgen render` has them; `frrgen controller` is meant
-// to share them, so that render prints the objects the controller writes.
+// (internal/layout). `frrgen render` and `frrgen controller` share them, so
+// that render prints the objects the controller writes.
 type layoutFlags struct {
 	layout         string
 	maxObjectBytes int

@@ -21,6 +21,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/frrgen/frrgen/controllers"
+	"github.com/frrgen/frrgen/internal/layout"
 	"github.com/frrgen/frrgen/internal/schemas"
 	"github.com/frrgen/frrgen/internal/translate"
 	"github.com/frrgen/frrgen/internal/version"
@@ -39,6 +40,9 @@ type Settings struct {
 	MetricsCertDir string
 	// ProbeAddress is where /healthz and /readyz are served; "0" disables them.
 	ProbeAddress string
+	// PprofAddress is where Go's /debug/pprof endpoints are served; "0" or
+	// "" disables them.
+	PprofAddress string
 	LeaderElect  bool
 	// OwnershipKeyNamespace holds the Secret proving what frrgen wrote.
 	OwnershipKeyNamespace string
@@ -46,6 +50,8 @@ type Settings struct {
 	NodeWorkers int
 	// MaxObjectBytes: a node's configuration larger than this is split.
 	MaxObjectBytes int
+	// Layout: layout.PerNode or layout.Shared (objects shared by nodes).
+	Layout layout.Kind
 	// Allocate runs the IP allocation controller (standalone mode).
 	Allocate bool
 	// Schemas is --metallb-schemas; empty means schemas.Auto.
@@ -76,6 +82,7 @@ func Run(ctx context.Context, restConfig *rest.Config, s Settings) error {
 		Cache:                   controllers.CacheOptions(s.Translation),
 		Metrics:                 metricsOptions,
 		HealthProbeBindAddress:  s.ProbeAddress,
+		PprofBindAddress:        s.PprofAddress,
 		LeaderElection:          s.LeaderElect,
 		LeaderElectionID:        "frrgen.frrgen.io",
 		LeaderElectionNamespace: s.LeaderElectionNamespace,
@@ -98,7 +105,7 @@ func Run(ctx context.Context, restConfig *rest.Config, s Settings) error {
 		return err
 	}
 	// An unset key namespace is the input namespace, where frrgen runs.
-	setup := controllers.Config{Schemas: decision, Translate: s.Translation, OwnershipKeyNamespace: cmp.Or(s.OwnershipKeyNamespace, s.Translation.Namespace), NodeWorkers: s.NodeWorkers, MaxObjectBytes: s.MaxObjectBytes}
+	setup := controllers.Config{Schemas: decision, Translate: s.Translation, OwnershipKeyNamespace: cmp.Or(s.OwnershipKeyNamespace, s.Translation.Namespace), NodeWorkers: s.NodeWorkers, MaxObjectBytes: s.MaxObjectBytes, Layout: s.Layout}
 	if err := controllers.Setup(ctx, mgr, setup); err != nil {
 		return fmt.Errorf("setting up the controllers: %w", err)
 	}

@@ -48,6 +48,9 @@ type Input struct {
 	// same content (the caller keys it by content): it is used instead of
 	// merging again.
 	Verdict *Verdict
+	// VerdictOnly skips the writes: the caller writes a layout shared by
+	// several nodes as a whole (LayoutWrites) and needs only the verdict.
+	VerdictOnly bool
 }
 
 // Verdict is the outcome of the merge check.
@@ -115,6 +118,9 @@ func Decide(in Input) Plan {
 		if plan.Conflict != nil {
 			return plan
 		}
+	}
+	if in.VerdictOnly {
+		return plan
 	}
 	plan.Writes = append(createsAndUpdates(in.Desired, in.Stored), deletes(in.Stored, in.Desired)...)
 	return plan
@@ -257,13 +263,17 @@ func SpecsEqual(a, b *frrv1beta1.FRRConfigurationSpec) bool {
 	return equality.Semantic.DeepEqual(withAPIDefaults(a), withAPIDefaults(b))
 }
 
-// withAPIDefaults returns a copy of spec with the defaults of the frr-k8s
-// v0.0.21 CRD filled in: toAdvertise.allowed.mode and toReceive.allowed.mode
-// are "filtered" when empty. (disableMP and dualStackAddressFamily default to
-// false, which is already Go's zero value.)
+// withAPIDefaults returns spec with the defaults of the frr-k8s v0.0.21 CRD
+// filled in: toAdvertise.allowed.mode and toReceive.allowed.mode are
+// "filtered" when empty. (disableMP and dualStackAddressFamily default to
+// false, which is already Go's zero value.) Only the routers and neighbors
+// are copied, not their lists, which the result shares with spec: it is for
+// reading (a deep copy of a node's spec costs more than comparing it).
 func withAPIDefaults(spec *frrv1beta1.FRRConfigurationSpec) *frrv1beta1.FRRConfigurationSpec {
-	out := spec.DeepCopy()
+	out := *spec
+	out.BGP.Routers = slices.Clone(spec.BGP.Routers)
 	for r := range out.BGP.Routers {
+		out.BGP.Routers[r].Neighbors = slices.Clone(out.BGP.Routers[r].Neighbors)
 		neighbors := out.BGP.Routers[r].Neighbors
 		for n := range neighbors {
 			if neighbors[n].ToAdvertise.Allowed.Mode == "" {
@@ -274,7 +284,7 @@ func withAPIDefaults(spec *frrv1beta1.FRRConfigurationSpec) *frrv1beta1.FRRConfi
 			}
 		}
 	}
-	return out
+	return &out
 }
 
 // HasAll reports whether every key of want is in have with the same value.
