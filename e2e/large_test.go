@@ -199,10 +199,13 @@ func createLargeServices(ips []string) {
 		if err := k8s.Create(ctx, eps); err != nil {
 			return err
 		}
+		// A merge patch carries no resourceVersion: frrgen may already be
+		// writing the Service's frrgen.io/Announced condition.
+		base := svc.DeepCopy()
 		for _, ip := range ips[i*largeIPsPerService : (i+1)*largeIPsPerService] {
 			svc.Status.LoadBalancer.Ingress = append(svc.Status.LoadBalancer.Ingress, corev1.LoadBalancerIngress{IP: ip})
 		}
-		return k8s.Status().Update(ctx, svc)
+		return k8s.Status().Patch(ctx, svc, client.MergeFrom(base))
 	})
 }
 
