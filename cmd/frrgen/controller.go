@@ -49,7 +49,7 @@ func newControllerCommand() *cobra.Command {
 	fl.IntVar(&s.MaxObjectBytes, "max-object-bytes", layout.DefaultMaxObjectBytes, "largest FRRConfiguration to write, in bytes of JSON; a node's larger configuration is split into self-contained shards")
 	fl.StringVar(&f.logFormat, "log-format", "json", "log format: json or console")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info or error (stack traces on errors only with debug)")
-	fl.BoolVar(&s.Allocate, "allocate", true, "assign LoadBalancer Service addresses from the IPAddressPools, as MetalLB's controller does (turn off when MetalLB's controller runs)")
+	registerAllocateFlag(fl, &s.Allocate)
 	return cmd
 }
 
