@@ -151,6 +151,19 @@ bench-controller: build ## Load benchmark: the real controller process on envtes
 		$(BIN)/loadbench -nodes $$nodes -services $$services $(BENCH_FLAGS) || exit 1; \
 	done
 
+# 5,000 LoadBalancer Services created at once, allocated by MetalLB v0.15.2's
+# controller and then by frrgen's, on one envtest apiserver: time until all
+# have an address, and API writes (README, Performance). Sizes:
+# FRRGEN_BENCH_SERVICES=N; order: FRRGEN_BENCH_ORDER=frrgen,metallb.
+.PHONY: bench-allocation
+bench-allocation: build ## End-to-end allocation benchmark: frrgen's controller vs MetalLB's on envtest.
+	@[ -x $(BIN)/kube-apiserver ] && [ -x $(BIN)/etcd ] || $(MAKE) --no-print-directory envtest-assets
+	@[ -x $(BIN)/metallb-controller ] || $(MAKE) --no-print-directory $(BIN)/metallb-controller
+	uptime
+	go test -tags allocbench ./internal/metallbbin/ -run TestAllocationBenchmark -count=1 -v -timeout 60m
+	go test ./internal/allocate/ -run '^$$' -bench BenchmarkAssign50k -benchtime 5x
+	uptime
+
 .PHONY: help
 help:
 	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  %-18s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
