@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -69,7 +70,7 @@ func allocateInput(objs *manifest.Objects, class string, stderr io.Writer) {
 }
 
 func errorReason(err error) string {
-	if e, ok := err.(*allocate.Error); ok {
+	if e := (*allocate.Error)(nil); errors.As(err, &e) {
 		return string(e.Reason)
 	}
 	return "error"
