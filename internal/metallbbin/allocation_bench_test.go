@@ -29,6 +29,7 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/frrgen/frrgen/internal/metallbbin"
@@ -242,6 +243,8 @@ func (b *allocBench) createServices(ns string) {
 				}
 				svc := lbService(fmt.Sprintf("svc-%05d", i))
 				svc.Namespace = ns
+				// 5,000 would exhaust the 2,768 node ports.
+				svc.Spec.AllocateLoadBalancerNodePorts = ptr.To(false)
 				if _, err := b.cs.CoreV1().Services(ns).Create(context.Background(), svc, metav1.CreateOptions{}); err != nil {
 					errs <- err
 					return
