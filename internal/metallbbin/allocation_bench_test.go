@@ -24,6 +24,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/watch"
@@ -263,11 +264,14 @@ func (b *allocBench) createServices(ns string) {
 // on an apiserver holding none of them.
 func (b *allocBench) cleanup(ns string, pool *unstructured.Unstructured) {
 	ctx := context.Background()
-	if err := b.c.DeleteAllOf(ctx, &corev1.Service{}, client.InNamespace(ns)); err != nil {
-		b.t.Fatal(err)
-	}
 	deadline := time.Now().Add(5 * time.Minute)
 	for {
+		// Deleting 5,000 Services can outlast the request's 60 s: the
+		// apiserver goes on, and the next call deletes what is left.
+		err := b.c.DeleteAllOf(ctx, &corev1.Service{}, client.InNamespace(ns))
+		if err != nil && !apierrors.IsTimeout(err) && !apierrors.IsServerTimeout(err) {
+			b.t.Fatal(err)
+		}
 		list, err := b.cs.CoreV1().Services(ns).List(ctx, metav1.ListOptions{Limit: 1})
 		if err != nil {
 			b.t.Fatal(err)
