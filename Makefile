@@ -123,10 +123,11 @@ test: envtest-assets $(BIN)/frr-k8s-controller $(BIN)/metallb-controller $(BIN)/
 	cd hack/image && go test ./... -count=1
 
 # frrgen's allocator against MetalLB v0.15.2's real controller on 100
-# generated sequences (about 4 minutes; FRRGEN_DIFF_SEQUENCES=N for more).
+# generated sequences, alone (part of make test too; about 2.5 minutes;
+# FRRGEN_DIFF_SEQUENCES=N for more).
 .PHONY: test-metallb-diff
 test-metallb-diff: envtest-assets $(BIN)/metallb-controller ## Differential test of the allocator against MetalLB's real controller.
-	go test -tags metallbdiff ./internal/metallbbin/ -run TestAllocationAgreesWithMetalLB -count=1 -v -timeout 30m
+	go test ./internal/metallbbin/ -run 'TestAllocationAgreesWithMetalLB|TestReprocessOutcomes' -count=1 -v -timeout 30m
 
 .PHONY: FORCE
 FORCE:
@@ -149,6 +150,19 @@ bench-controller: build ## Load benchmark: the real controller process on envtes
 		echo ">> $(BIN)/loadbench -nodes $$nodes -services $$services $(BENCH_FLAGS)"; \
 		$(BIN)/loadbench -nodes $$nodes -services $$services $(BENCH_FLAGS) || exit 1; \
 	done
+
+# 5,000 LoadBalancer Services created at once, allocated by MetalLB v0.15.2's
+# controller and then by frrgen's, on one envtest apiserver: time until all
+# have an address, and API writes (README, Performance). Sizes:
+# FRRGEN_BENCH_SERVICES=N; order: FRRGEN_BENCH_ORDER=frrgen,metallb.
+.PHONY: bench-allocation
+bench-allocation: build ## End-to-end allocation benchmark: frrgen's controller vs MetalLB's on envtest.
+	@[ -x $(BIN)/kube-apiserver ] && [ -x $(BIN)/etcd ] || $(MAKE) --no-print-directory envtest-assets
+	@[ -x $(BIN)/metallb-controller ] || $(MAKE) --no-print-directory $(BIN)/metallb-controller
+	uptime
+	go test -tags allocbench ./internal/metallbbin/ -run TestAllocationBenchmark -count=1 -v -timeout 60m
+	go test ./internal/allocate/ -run '^$$' -bench BenchmarkAssign50k -benchtime 5x
+	uptime
 
 .PHONY: help
 help:

@@ -184,23 +184,19 @@ func (r *AllocationReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	return ctrl.Result{}, r.retryWaiting(ctx)
 }
 
-// rebuild creates the allocator from the cache: pools, then what every
-// Service's status holds (Restore), then an assignment for each Service.
+// rebuild creates the allocator from the cache (allocate.Rebuild: what every
+// Service's status holds), then assigns each Service.
 func (r *AllocationReconciler) rebuild(ctx context.Context) error {
 	pools, err := r.readPools(ctx)
 	if err != nil {
 		return err
 	}
-	r.allocator = allocate.NewAllocator(pools, r.Options.LoadBalancerClass)
-	r.waiting = map[types.NamespacedName]bool{}
 	services, err := r.services(ctx)
 	if err != nil {
-		r.allocator = nil
 		return err
 	}
-	for _, svc := range services {
-		_, _ = r.allocator.Restore(svc) // what cannot be kept is decided by sync
-	}
+	r.allocator = allocate.Rebuild(pools, r.Options.LoadBalancerClass, services)
+	r.waiting = map[types.NamespacedName]bool{}
 	return r.syncAll(ctx)
 }
 
@@ -245,8 +241,8 @@ func (r *AllocationReconciler) retryWaiting(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// services lists the Services, those with more status addresses first,
-// then by namespace and name.
+// services lists the Services in the order they are assigned
+// (allocate.SortForAssignment).
 func (r *AllocationReconciler) services(ctx context.Context) ([]*corev1.Service, error) {
 	var list corev1.ServiceList
 	if err := r.Client.List(ctx, &list); err != nil {
@@ -256,12 +252,7 @@ func (r *AllocationReconciler) services(ctx context.Context) ([]*corev1.Service,
 	for i := range list.Items {
 		out[i] = &list.Items[i]
 	}
-	slices.SortStableFunc(out, func(a, b *corev1.Service) int {
-		if d := len(b.Status.LoadBalancer.Ingress) - len(a.Status.LoadBalancer.Ingress); d != 0 {
-			return d
-		}
-		return strings.Compare(allocate.Key(a), allocate.Key(b))
-	})
+	allocate.SortForAssignment(out)
 	return out, nil
 }
 
@@ -307,8 +298,8 @@ func (r *AllocationReconciler) sync(ctx context.Context, svc *corev1.Service) (f
 	if !allocate.Handles(svc, r.Options.LoadBalancerClass) {
 		return freed, nil // not ours: its status belongs to someone else
 	}
-	want := ingressOf(got.IPs)
-	if !sameIngress(svc.Status.LoadBalancer.Ingress, want) {
+	want := got.Ingress()
+	if !allocate.SameIngress(svc.Status.LoadBalancer.Ingress, want) {
 		updated := svc.DeepCopy()
 		updated.Status.LoadBalancer.Ingress = want
 		// Update (not patch) carries the resourceVersion read: a Service
@@ -327,17 +318,4 @@ func (r *AllocationReconciler) sync(ctx context.Context, svc *corev1.Service) (f
 		r.Recorder.Eventf(svc, nil, corev1.EventTypeNormal, ReasonIPAllocated, "Allocate", "Assigned IP %q from IPAddressPool %s", got.IPs, got.Pool)
 	}
 	return freed, nil
-}
-
-func ingressOf(ips []netip.Addr) []corev1.LoadBalancerIngress {
-	var out []corev1.LoadBalancerIngress
-	for _, ip := range ips {
-		out = append(out, corev1.LoadBalancerIngress{IP: ip.String()})
-	}
-	return out
-}
-
-// sameIngress compares what the allocator owns: the addresses, in order.
-func sameIngress(a, b []corev1.LoadBalancerIngress) bool {
-	return slices.EqualFunc(a, b, func(x, y corev1.LoadBalancerIngress) bool { return x.IP == y.IP && x.Hostname == y.Hostname })
 }

@@ -100,8 +100,9 @@ func deleteAndWait(obj client.Object) {
 }
 
 // createService creates a LoadBalancer Service in namespace default with ip
-// in its status (what MetalLB's controller would have assigned) and a ready
-// endpoint on the node, so that the node announces it.
+// in its status (what MetalLB's controller would have assigned; none when ip
+// is "", for frrgen's allocator) and a ready endpoint on the node, so that
+// the node announces it.
 func createService(name, ip string) *corev1.Service {
 	GinkgoHelper()
 	ctx := context.Background()
@@ -130,13 +131,16 @@ func createService(name, ip string) *corev1.Service {
 		}},
 		Ports: []discoveryv1.EndpointPort{{Name: ptr.To("http"), Port: ptr.To[int32](8080), Protocol: ptr.To(corev1.ProtocolTCP)}},
 	}
-	if netip.MustParseAddr(ip).Is6() {
+	if ip != "" && netip.MustParseAddr(ip).Is6() {
 		eps.AddressType = discoveryv1.AddressTypeIPv6
 		eps.Endpoints[0].Addresses = []string{"2001:db8:ffff::10"}
 	}
 	Expect(k8s.Create(ctx, eps)).To(Succeed())
 	track(&discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Name: eps.Name, Namespace: "default"}})
 
+	if ip == "" {
+		return svc
+	}
 	// frrgen may write the Service's frrgen.io/Announced condition meanwhile.
 	Eventually(func() error {
 		if err := k8s.Get(ctx, client.ObjectKeyFromObject(svc), svc); err != nil {

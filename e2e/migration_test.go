@@ -45,7 +45,7 @@ var _ = Describe("migration from MetalLB's speaker", Label("migration"), func() 
 			}
 			deleteMetalLBConfig()
 			if frrgenProc.Exited() {
-				startFRRGen()
+				resumeFRRGen()
 			}
 		})
 	})
@@ -77,7 +77,7 @@ var _ = Describe("migration from MetalLB's speaker", Label("migration"), func() 
 		watch := watchRoutes(peerA, want)
 
 		By("starting frrgen beside it: frr-k8s merges both configurations")
-		startFRRGen()
+		resumeFRRGen()
 		Eventually(func() ([]string, error) { return configPrefixes(frrgenConfigKey()) }).Should(Equal(want))
 		Expect(sameNeighbors(metallbConfigKey(), frrgenConfigKey())).To(Succeed())
 		// frr-k8s renders after its 3 s debounce.
@@ -135,12 +135,10 @@ func startMetalLBSpeaker() *proc {
 	return p
 }
 
-// startFRRGen starts the frrgen controller as BeforeSuite does.
-func startFRRGen() {
+// resumeFRRGen starts the frrgen controller again as BeforeSuite does.
+func resumeFRRGen() {
 	GinkgoHelper()
-	p, err := startProc("frrgen", nil, append([]string{filepath.Join(binDir, "frrgen"), "controller",
-		"--namespace", metallbNS, "--frrk8s-namespace", frrK8sNS, "--kubeconfig", filepath.Join(workDir, "kubeconfig")},
-		frrgenExtraFlags()...)...)
+	p, err := startFRRGen(false)
 	Expect(err).NotTo(HaveOccurred())
 	frrgenProc = p
 }

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -177,9 +178,7 @@ var _ = BeforeSuite(func() {
 	frrgenAvailable = exec.Command(filepath.Join(binDir, "frrgen"), "controller", "--help").Run() == nil
 	if frrgenAvailable {
 		By("starting the frrgen controller")
-		frrgenProc, err = startProc("frrgen", nil, append([]string{filepath.Join(binDir, "frrgen"), "controller",
-			"--namespace", metallbNS, "--frrk8s-namespace", frrK8sNS, "--kubeconfig", kubeconfig},
-			frrgenExtraFlags()...)...)
+		frrgenProc, err = startFRRGen(false)
 		Expect(err).NotTo(HaveOccurred())
 	}
 	fmt.Fprintf(GinkgoWriter, "work directory (logs, frr.conf, kubeconfig): %s\n", workDir)
@@ -264,10 +263,18 @@ func installSignalHandler() {
 	}()
 }
 
+// startFRRGen starts the frrgen controller; with allocate false (most specs
+// set their Services' addresses themselves) its allocator is off.
+func startFRRGen(allocate bool) (*proc, error) {
+	argv := []string{filepath.Join(binDir, "frrgen"), "controller",
+		"--namespace", metallbNS, "--frrk8s-namespace", frrK8sNS, "--kubeconfig", filepath.Join(workDir, "kubeconfig")}
+	return startProc("frrgen", nil, append(argv, frrgenExtraFlags(allocate)...)...)
+}
+
 // frrgenExtraFlags returns the flags the frrgen controller needs to run beside
 // other processes on this machine (no leader election, no fixed port),
 // taken from its --help so that the suite follows the flag names it has.
-func frrgenExtraFlags() []string {
+func frrgenExtraFlags(allocate bool) []string {
 	out, _ := exec.Command(filepath.Join(binDir, "frrgen"), "controller", "--help").CombinedOutput()
 	help := string(out)
 	var flags []string
@@ -282,8 +289,7 @@ func frrgenExtraFlags() []string {
 		// Plain HTTP on a free port of 127.0.0.1, for the specs that read metrics.
 		{"metrics-bind-address", metrics},
 		{"health-probe-bind-address", "0"},
-		// The specs set their Services' addresses themselves.
-		{"allocate", "false"},
+		{"allocate", strconv.FormatBool(allocate)},
 	} {
 		if strings.Contains(help, "--"+f.name) || strings.Contains(help, "-"+f.name+" ") {
 			flags = append(flags, "--"+f.name+"="+f.value)

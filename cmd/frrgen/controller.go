@@ -52,7 +52,7 @@ func newControllerCommand() *cobra.Command {
 	f.layoutFlags.register(fl)
 	fl.StringVar(&f.logFormat, "log-format", "json", "log format: json or console")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info or error (stack traces on errors only with debug)")
-	fl.BoolVar(&s.Allocate, "allocate", true, "assign LoadBalancer Service addresses from the IPAddressPools, as MetalLB's controller does (turn off when MetalLB's controller runs)")
+	registerAllocateFlag(fl, &s.Allocate)
 	fl.StringVar(&f.schemas, "metallb-schemas", string(schemas.Auto), "whose metallb.io CRDs frrgen runs on: auto (read them at start), frrgen (its own, standalone) or metallb (MetalLB's, alongside its controller); frrgen or metallb fails the start when the installed CRDs are the other's")
 	return cmd
 }

@@ -25,6 +25,7 @@ type renderFlags struct {
 	node      string
 	output    string
 	effective bool
+	allocate  bool
 }
 
 func newRenderCommand() *cobra.Command {
@@ -35,7 +36,13 @@ func newRenderCommand() *cobra.Command {
 		Long: `render reads MetalLB objects, Nodes, Services, EndpointSlices and Secrets from
 YAML files (no cluster needed) and prints one FRRConfiguration per speaker node,
 sorted by node, exactly as the controller would write them (with --layout and
---max-object-bytes: a node's shards, and the shared objects last). Problems in the
+--max-object-bytes: a node's shards, and the shared objects last). Like the
+controller, render first allocates: a LoadBalancer Service without an address
+(or with one it may not keep) gets the one the controller would give it, from
+the input's IPAddressPools and the addresses the input's Service statuses
+already hold; standard error says which ("allocated 192.0.2.0 to default/web
+from pool p"). With --allocate=false (MetalLB's controller allocates in the
+cluster), the statuses are taken as they are. Problems in the
 input are printed on standard error. An invalid object holds the nodes whose
 configuration it could change: those are not printed (the controller keeps
 their last good configuration), every other node is. The exit status is 0
@@ -52,6 +59,7 @@ held.`,
 	fl.StringVarP(&f.output, "output", "o", "yaml", "output format: yaml (multi-document) or json (a list)")
 	f.translationFlags.register(fl)
 	f.layoutFlags.register(fl)
+	registerAllocateFlag(fl, &f.allocate)
 	fl.BoolVar(&f.effective, "effective", false, "print each node's effective frr-k8s configuration: ours merged with the input's FRRConfigurations (exit status 2 on a conflict)")
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
@@ -74,6 +82,9 @@ func runRender(f *renderFlags, stdout, stderr io.Writer) error {
 		return &exitError{code: 2, err: err}
 	}
 	objs.DefaultNamespaces(f.namespace, f.frrk8sNamespace)
+	if f.allocate {
+		allocateInput(objs, opts.LoadBalancerClass, stderr)
+	}
 	result := translate.Build(objs.Snapshot(), opts)
 	printDiagnostics(stderr, result)
 	configs := result.Configs

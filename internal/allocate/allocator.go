@@ -622,3 +622,18 @@ func poolList(pools []*Pool) string {
 	}
 	return strings.Join(names, ", ")
 }
+
+// Ingress is the status.loadBalancer.ingress that holds the assignment.
+func (as Assignment) Ingress() []corev1.LoadBalancerIngress {
+	var out []corev1.LoadBalancerIngress
+	for _, ip := range as.IPs {
+		out = append(out, corev1.LoadBalancerIngress{IP: ip.String()})
+	}
+	return out
+}
+
+// SameIngress compares what the allocator owns of two ingress lists: the
+// addresses (and hostnames), in order.
+func SameIngress(a, b []corev1.LoadBalancerIngress) bool {
+	return slices.EqualFunc(a, b, func(x, y corev1.LoadBalancerIngress) bool { return x.IP == y.IP && x.Hostname == y.Hostname })
+}

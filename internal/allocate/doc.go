@@ -31,6 +31,17 @@
 //     server) could reach.
 //   - Errors carry a Reason: MetalLB says "no available IPs" both when no
 //     pool may serve the Service and when the pools that may are full.
+//   - Several Services waiting for an address when every Service is
+//     reprocessed (after a delete, a pool edit, a Service losing its
+//     addresses or changing its sharing key): they are served by
+//     namespace/name. MetalLB serves them in its informer cache's order,
+//     which is random, so which of them gets a scarce address (say a
+//     dual-stack Service and an IPv4 one wanting the last IPv4 address)
+//     depends on timing. Every other answer is determined, and MetalLB's
+//     answer there is always the one this package gives for some order of
+//     the waiting Services: the same Services served or refused, each from
+//     the pool and with the addresses that order gives, no address twice
+//     (TestAllocationAgreesWithMetalLB checks exactly that).
 //   - (controllers' allocation reconciler) Services waiting for an address are
 //     retried whenever one is freed. MetalLB retries them only when a Service
 //     is deleted, loses all its addresses, changes its sharing key, or the

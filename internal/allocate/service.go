@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/utils/ptr"
 
 	"github.com/frrgen/frrgen/internal/pooladdr"
 )
@@ -68,7 +69,7 @@ type shareKey struct {
 type request struct {
 	key        string
 	svc        *corev1.Service
-	family     Family // from spec.clusterIPs
+	family     Family // from spec.clusterIPs (familyAsWritten without them)
 	primary    Family // spec.ipFamilies[0], IPv4 by default
 	policy     corev1.IPFamilyPolicy
 	ports      []Port
@@ -121,6 +122,9 @@ func readRequest(svc *corev1.Service) request {
 		}
 		r.current = append(r.current, a.Unmap())
 	}
+	if len(clusterIPs) == 0 {
+		r.family = familyAsWritten(svc.Spec, r.primary, r.current)
+	}
 	return r
 }
 
@@ -150,6 +154,26 @@ func wantedIPs(svc *corev1.Service) ([]netip.Addr, error) {
 		return nil, fmt.Errorf("%s %q: %v", field, text+svc.Spec.LoadBalancerIP, err)
 	}
 	return out, nil
+}
+
+// familyAsWritten is the family of a Service without cluster IPs: one read
+// from a file (`frrgen render`), as the apiserver, which always gives a
+// LoadBalancer Service its cluster IPs, has not seen it. Its spec decides:
+// dual-stack for RequireDualStack or two ipFamilies, the one listed family
+// otherwise. With neither set, the family of its status addresses (what an
+// allocator gave it), else IPv4, the apiserver's default.
+func familyAsWritten(spec corev1.ServiceSpec, primary Family, status []netip.Addr) Family {
+	policy := ptr.Deref(spec.IPFamilyPolicy, "")
+	switch {
+	case policy == corev1.IPFamilyPolicyRequireDualStack || policy != corev1.IPFamilyPolicySingleStack && len(spec.IPFamilies) == 2:
+		return DualStack
+	case len(spec.IPFamilies) > 0 || policy != "":
+		return primary
+	}
+	if f, err := familyOfAddrs(status); err == nil {
+		return f
+	}
+	return IPv4
 }
 
 func familyOf(a netip.Addr) Family {

@@ -1,8 +1,10 @@
 // Package demo runs frrgen end to end on a throw-away control plane: a real
 // kube-apiserver and etcd, the CRDs, three nodes, the seed examples from
-// config/samples and two LoadBalancer services, with the controller running
-// in-process. It prints what frr-k8s would receive, then shows how a mistake
-// is reported and recovered from. `frrgen demo` and `make demo` call Run.
+// config/samples and two LoadBalancer services without addresses, with the
+// controller running in-process (allocation included, as in standalone
+// mode). It prints which address each service got from which pool and what
+// frr-k8s would receive, then shows how a mistake is reported and recovered
+// from. `frrgen demo` and `make demo` call Run.
 package demo
 
 import (
@@ -136,6 +138,17 @@ func Run(ctx context.Context, out io.Writer, opts Options) (err error) {
 		}
 	}
 
+	say(">> waiting for frrgen to give each LoadBalancer service an address")
+	allocations, err := waitForAllocations(ctx, c, demoServices, opts.Timeout)
+	if err != nil {
+		return err
+	}
+	say("")
+	say("== Addresses frrgen allocated ==")
+	for _, a := range allocations {
+		say("%s", a)
+	}
+	say("")
 	say(">> waiting for frrgen to write one FRRConfiguration per node")
 	configs, err := waitForConvergence(ctx, c, []string{"hosta", "hostb", "hostc"}, opts.Timeout)
 	if err != nil {
@@ -172,7 +185,7 @@ func Run(ctx context.Context, out io.Writer, opts Options) (err error) {
 }
 
 // startController runs frrgen's manager in-process, as `frrgen controller`
-// would with default flags and without leader election.
+// would with default flags (allocation on) and without leader election.
 func startController(ctx context.Context, env *testenv.Env) (<-chan error, error) {
 	// The tour prints its own story; the controller's logs would drown it.
 	log.SetLogger(logr.Discard())
@@ -194,9 +207,45 @@ func startController(ctx context.Context, env *testenv.Env) (<-chan error, error
 	if err := controllers.Setup(ctx, mgr, controllers.Config{Translate: options, OwnershipKeyNamespace: metallbNamespace, NodeWorkers: 2}); err != nil {
 		return nil, fmt.Errorf("setting up the controllers: %w", err)
 	}
+	if err := controllers.SetupAllocation(mgr, options); err != nil {
+		return nil, fmt.Errorf("setting up the allocation controller: %w", err)
+	}
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()
 	return done, nil
+}
+
+// demoServices are the LoadBalancer services of cluster.yaml.
+var demoServices = []client.ObjectKey{{Namespace: "default", Name: "web"}, {Namespace: "default", Name: "api"}}
+
+// waitForAllocations waits until every service has an address in its
+// status and an IPAllocated Event from frrgen saying from which pool, and
+// returns one line per service: name, addresses, what the Event says.
+func waitForAllocations(ctx context.Context, c client.Client, services []client.ObjectKey, timeout time.Duration) ([]string, error) {
+	var lines []string
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+		lines = lines[:0]
+		for _, key := range services {
+			var svc corev1.Service
+			if err := c.Get(ctx, key, &svc); err != nil {
+				return false, err
+			}
+			var ips []string
+			for _, ing := range svc.Status.LoadBalancer.Ingress {
+				ips = append(ips, ing.IP)
+			}
+			event, err := newestEvent(ctx, c, key, "Service", func(e *corev1.Event) bool { return e.Reason == controllers.ReasonIPAllocated })
+			if err != nil || len(ips) == 0 || event == nil {
+				return false, err
+			}
+			lines = append(lines, fmt.Sprintf("service %-12s %-15s  event %s: %s", key, strings.Join(ips, ","), event.Reason, event.Message))
+		}
+		return true, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("the services %v did not all get an address within %s: %w", services, timeout, err)
+	}
+	return lines, nil
 }
 
 // waitForConvergence waits until every node has its FRRConfiguration and two
@@ -381,26 +430,45 @@ func waitForAnnounced(ctx context.Context, c client.Client, key client.ObjectKey
 	return last, nil
 }
 
-// latestEvent returns the newest Warning Event about the object.
+// latestEvent waits for a Warning Event about the BGPAdvertisement and
+// returns the newest.
 func latestEvent(ctx context.Context, c client.Client, key client.ObjectKey, timeout time.Duration) (*corev1.Event, error) {
 	var found *corev1.Event
 	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
-		var events corev1.EventList
-		if err := c.List(ctx, &events, client.InNamespace(key.Namespace)); err != nil {
-			return false, err
-		}
-		for i := range events.Items {
-			e := &events.Items[i]
-			if e.InvolvedObject.Name != key.Name || e.InvolvedObject.Kind != "BGPAdvertisement" || e.Type != corev1.EventTypeWarning {
-				continue
-			}
-			if found == nil || e.LastTimestamp.After(found.LastTimestamp.Time) {
-				found = e
-			}
-		}
-		return found != nil, nil
+		var err error
+		found, err = newestEvent(ctx, c, key, "BGPAdvertisement", func(e *corev1.Event) bool { return e.Type == corev1.EventTypeWarning })
+		return found != nil, err
 	})
 	return found, err
+}
+
+// newestEvent returns the newest Event about the object of kind at key that
+// match accepts, or nil.
+func newestEvent(ctx context.Context, c client.Client, key client.ObjectKey, kind string, match func(*corev1.Event) bool) (*corev1.Event, error) {
+	var events corev1.EventList
+	if err := c.List(ctx, &events, client.InNamespace(key.Namespace)); err != nil {
+		return nil, err
+	}
+	var found *corev1.Event
+	for i := range events.Items {
+		e := &events.Items[i]
+		if e.InvolvedObject.Name != key.Name || e.InvolvedObject.Kind != kind || !match(e) {
+			continue
+		}
+		if found == nil || eventTime(e).After(eventTime(found)) {
+			found = e
+		}
+	}
+	return found, nil
+}
+
+// eventTime is when the Event last happened: events.k8s.io Events (what
+// frrgen's recorders write) set eventTime, not lastTimestamp.
+func eventTime(e *corev1.Event) time.Time {
+	if !e.EventTime.IsZero() {
+		return e.EventTime.Time
+	}
+	return e.LastTimestamp.Time
 }
 
 // keepRunning writes a kubeconfig for the running control plane and waits

@@ -23,15 +23,20 @@ func TestDemoPrintsTheSeedRoutesAndLeavesNothingRunning(t *testing.T) {
 	}
 	got := out.String()
 
+	// The services have no address until frrgen allocates one from
+	// first-pool (198.51.100.10/24 is the /24): the lowest free ones, by
+	// namespace/name, as MetalLB's controller would.
 	// The first seed example on a node the peer selects: the /32 with
 	// localPref 100 and no-advertise, the covering /24 without attributes.
 	for _, want := range []string{
+		"service default/web  198.51.100.1     event IPAllocated: Assigned IP [\"198.51.100.1\"] from IPAddressPool first-pool\n",
+		"service default/api  198.51.100.0     event IPAllocated: Assigned IP [\"198.51.100.0\"] from IPAddressPool first-pool\n",
 		"node hosta\n  router AS64512 (default VRF)\n    neighbor 172.30.0.3 AS64512 port 180\n" +
-			"      198.51.100.0/24   -              -\n" +
-			"      198.51.100.10/32  localPref 100  communities 65535:65282\n",
+			"      198.51.100.0/24  -              -\n" +
+			"      198.51.100.1/32  localPref 100  communities 65535:65282\n",
 		// hostb is selected by its hostname label; the ETP Local service
 		// "api" has its only endpoint there, so only hostb announces it.
-		"      198.51.100.77/32  localPref 100  communities 65535:65282\n",
+		"      198.51.100.0/32  localPref 100  communities 65535:65282\n",
 		// hostc (rack backend) is selected by no peer.
 		"node hostc\n  (no BGP router)\n",
 		// Each Service says where it is announced and why not elsewhere.
@@ -49,8 +54,8 @@ func TestDemoPrintsTheSeedRoutesAndLeavesNothingRunning(t *testing.T) {
 			t.Errorf("output lacks %q\noutput:\n%s", want, got)
 		}
 	}
-	if strings.Count(got, "198.51.100.77/32") != 1 {
-		t.Errorf("198.51.100.77/32 (ETP Local, endpoint on hostb) must be announced by hostb only:\n%s", got)
+	if strings.Count(got, "198.51.100.0/32") != 1 {
+		t.Errorf("198.51.100.0/32 (api: ETP Local, endpoint on hostb) must be announced by hostb only:\n%s", got)
 	}
 
 	if children := liveChildren(t); len(children) > 0 {
