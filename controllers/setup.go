@@ -81,6 +81,10 @@ func CacheOptions(options translate.Options) cache.Options {
 			&metallbv1beta1.IPAddressPool{}:    {Namespaces: in},
 			&frrv1beta1.FRRConfiguration{}:     {Namespaces: out},
 			&corev1.Secret{}:                   {Namespaces: both},
+			// Only frrgen's: MetalLB's speakers write theirs beside them.
+			// (No informer starts unless --service-bgp-status is on.)
+			&metallbv1beta1.ServiceBGPStatus{}: {Namespaces: in,
+				Label: labels.SelectorFromSet(labels.Set{translate.LabelManagedBy: translate.ManagedByValue})},
 		},
 	}
 }
@@ -99,6 +103,9 @@ type Config struct {
 	// Schemas is what DetectSchemas found; the zero value means frrgen's
 	// own CRDs (schemas.Standalone).
 	Schemas schemas.Decision
+	// ServiceBGPStatus writes MetalLB's per-node ServiceBGPStatus objects
+	// (servicebgpstatus.Mode.Enabled decides).
+	ServiceBGPStatus bool
 }
 
 // Setup reads (or creates) the ownership key, in the Secret
@@ -158,10 +165,20 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 		configState: &configStateWriter{client: writer, namespace: options.Namespace},
 	}
 	toCluster := func(context.Context, client.Object) []reconcile.Request { return []reconcile.Request{clusterKey} }
-	return w.watchInputs(ctrl.NewControllerManagedBy(mgr).Named(ClusterControllerName), toCluster).
+	b := w.watchInputs(ctrl.NewControllerManagedBy(mgr).Named(ClusterControllerName), toCluster).
 		Watches(&frrv1beta1.FRRConfiguration{}, handler.EnqueueRequestsFromMapFunc(toCluster)).
-		WatchesRawSource(source.Channel(outcomes.changed, handler.EnqueueRequestsFromMapFunc(toCluster))).
-		Complete(cluster)
+		WatchesRawSource(source.Channel(outcomes.changed, handler.EnqueueRequestsFromMapFunc(toCluster)))
+	if cfg.ServiceBGPStatus {
+		cluster.bgpStatuses = &bgpStatusWriter{client: writer, namespace: options.Namespace}
+		// An object of ours deleted by someone else is written again; our
+		// own creates and patches need no pass.
+		onlyDeletes := predicate.Funcs{
+			CreateFunc: func(event.CreateEvent) bool { return false },
+			UpdateFunc: func(event.UpdateEvent) bool { return false },
+		}
+		b = b.Watches(&metallbv1beta1.ServiceBGPStatus{}, handler.EnqueueRequestsFromMapFunc(toCluster), builder.WithPredicates(onlyDeletes))
+	}
+	return b.Complete(cluster)
 }
 
 // watchMaps turns watch events into reconcile requests.

@@ -193,6 +193,13 @@ func startManager(options translate.Options, syncPeriod time.Duration, maxObject
 // startManagerAs is startManager connecting with cfg (e.g. impersonating
 // frrgen's ServiceAccount).
 func startManagerAs(cfg *rest.Config, options translate.Options, syncPeriod time.Duration, maxObjectBytes int, allocation ...bool) *runningManager {
+	setup := controllers.Config{Translate: options, OwnershipKeyNamespace: options.Namespace, NodeWorkers: 4, MaxObjectBytes: maxObjectBytes}
+	return startManagerWith(cfg, setup, syncPeriod, slices.Contains(allocation, true))
+}
+
+// startManagerWith runs the manager with the given controllers.Config.
+func startManagerWith(cfg *rest.Config, setup controllers.Config, syncPeriod time.Duration, allocation bool) *runningManager {
+	options := setup.Translate
 	writes := &writeCounter{}
 	cacheOptions := controllers.CacheOptions(options)
 	if syncPeriod > 0 {
@@ -212,8 +219,8 @@ func startManagerAs(cfg *rest.Config, options translate.Options, syncPeriod time
 	})
 	Expect(err).NotTo(HaveOccurred())
 	ctx, cancel := context.WithCancel(context.Background())
-	Expect(controllers.Setup(ctx, mgr, controllers.Config{Translate: options, OwnershipKeyNamespace: options.Namespace, NodeWorkers: 4, MaxObjectBytes: maxObjectBytes})).To(Succeed())
-	if slices.Contains(allocation, true) {
+	Expect(controllers.Setup(ctx, mgr, setup)).To(Succeed())
+	if allocation {
 		Expect(controllers.SetupAllocation(mgr, options)).To(Succeed())
 	}
 	m := &runningManager{writes: writes, cancel: cancel, done: make(chan struct{})}

@@ -12,6 +12,7 @@ import (
 	"github.com/frrgen/frrgen/internal/layout"
 	"github.com/frrgen/frrgen/internal/manager"
 	"github.com/frrgen/frrgen/internal/schemas"
+	"github.com/frrgen/frrgen/internal/servicebgpstatus"
 )
 
 func init() { subcommands = append(subcommands, newControllerCommand) }
@@ -21,6 +22,7 @@ type controllerFlags struct {
 	translationFlags
 	settings   manager.Settings
 	schemas    string
+	bgpStatus  string
 	kubeconfig string
 	logFormat  string
 	logLevel   string
@@ -53,6 +55,7 @@ func newControllerCommand() *cobra.Command {
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info or error (stack traces on errors only with debug)")
 	fl.BoolVar(&s.Allocate, "allocate", true, "assign LoadBalancer Service addresses from the IPAddressPools, as MetalLB's controller does (turn off when MetalLB's controller runs)")
 	fl.StringVar(&f.schemas, "metallb-schemas", string(schemas.Auto), "whose metallb.io CRDs frrgen runs on: auto (read them at start), frrgen (its own, standalone) or metallb (MetalLB's, alongside its controller); frrgen or metallb fails the start when the installed CRDs are the other's")
+	fl.StringVar(&f.bgpStatus, "service-bgp-status", string(servicebgpstatus.Auto), "write MetalLB's per-node ServiceBGPStatus objects (which node announces a service to which BGPPeers), as MetalLB's speakers do: auto (on MetalLB's CRDs only), true or false; at 100 nodes and 5,000 services that is up to 500,000 objects")
 	return cmd
 }
 
@@ -66,6 +69,9 @@ func runController(f *controllerFlags) error {
 		return err
 	}
 	if f.settings.Schemas, err = schemas.ParseChoice(f.schemas); err != nil {
+		return err
+	}
+	if f.settings.ServiceBGPStatus, err = servicebgpstatus.ParseMode(f.bgpStatus); err != nil {
 		return err
 	}
 	config, err := restConfig(f.kubeconfig)
