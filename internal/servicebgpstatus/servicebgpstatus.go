@@ -140,26 +140,33 @@ type Differ struct {
 	namespace string
 	// byService are the existing objects not compared yet, by service,
 	// each list sorted by node and then name.
-	byService map[types.NamespacedName][]*metallbv1beta1.ServiceBGPStatus
+	byService map[types.NamespacedName][]existing
 	plan      Plan
+}
+
+// existing is an object with its node label read once.
+type existing struct {
+	node string
+	obj  *metallbv1beta1.ServiceBGPStatus
 }
 
 // NewDiffer indexes existing, frrgen's objects in namespace. An object
 // whose MetalLB labels are missing is deleted: it describes nothing.
-func NewDiffer(namespace string, existing []*metallbv1beta1.ServiceBGPStatus) *Differ {
-	d := &Differ{namespace: namespace, byService: map[types.NamespacedName][]*metallbv1beta1.ServiceBGPStatus{}}
-	for _, obj := range existing {
+func NewDiffer(namespace string, objects []*metallbv1beta1.ServiceBGPStatus) *Differ {
+	d := &Differ{namespace: namespace, byService: map[types.NamespacedName][]existing{}}
+	for _, obj := range objects {
 		l := obj.Labels
-		if l[LabelNode] == "" || l[LabelServiceName] == "" || l[LabelServiceNamespace] == "" {
+		node, name, ns := l[LabelNode], l[LabelServiceName], l[LabelServiceNamespace]
+		if node == "" || name == "" || ns == "" {
 			d.plan.Delete = append(d.plan.Delete, obj)
 			continue
 		}
-		key := types.NamespacedName{Namespace: l[LabelServiceNamespace], Name: l[LabelServiceName]}
-		d.byService[key] = append(d.byService[key], obj)
+		key := types.NamespacedName{Namespace: ns, Name: name}
+		d.byService[key] = append(d.byService[key], existing{node: node, obj: obj})
 	}
 	for _, list := range d.byService {
-		slices.SortFunc(list, func(a, b *metallbv1beta1.ServiceBGPStatus) int {
-			return cmp.Or(cmp.Compare(a.Labels[LabelNode], b.Labels[LabelNode]), cmp.Compare(a.Name, b.Name))
+		slices.SortFunc(list, func(a, b existing) int {
+			return cmp.Or(cmp.Compare(a.node, b.node), cmp.Compare(a.obj.Name, b.obj.Name))
 		})
 	}
 	return d
@@ -168,22 +175,23 @@ func NewDiffer(namespace string, existing []*metallbv1beta1.ServiceBGPStatus) *D
 // Service plans the objects of one service, given its desired records
 // (ForService's: sorted by node, one per node). Call it once per service.
 func (d *Differ) Service(service types.NamespacedName, desired []Record) {
-	existing := d.byService[service]
+	list := d.byService[service]
 	delete(d.byService, service)
 	i := 0
 	for _, want := range desired {
-		for i < len(existing) && existing[i].Labels[LabelNode] < want.Node {
-			d.plan.Delete = append(d.plan.Delete, existing[i])
+		for i < len(list) && list[i].node < want.Node {
+			d.plan.Delete = append(d.plan.Delete, list[i].obj)
 			i++
 		}
-		var same []*metallbv1beta1.ServiceBGPStatus
-		for i < len(existing) && existing[i].Labels[LabelNode] == want.Node {
-			same = append(same, existing[i])
+		start := i
+		for i < len(list) && list[i].node == want.Node {
 			i++
 		}
-		d.node(want, same)
+		d.node(want, list[start:i])
 	}
-	d.plan.Delete = append(d.plan.Delete, existing[i:]...)
+	for _, e := range list[i:] {
+		d.plan.Delete = append(d.plan.Delete, e.obj)
+	}
 }
 
 // node plans one service on one node: keep one object (the one with
@@ -191,30 +199,31 @@ func (d *Differ) Service(service types.NamespacedName, desired []Record) {
 // the status when it differs. An object whose status names another
 // service or node is replaced: MetalLB's schema makes those fields
 // immutable.
-func (d *Differ) node(want Record, existing []*metallbv1beta1.ServiceBGPStatus) {
-	kept := keeper(want, existing)
-	for i, obj := range existing {
+func (d *Differ) node(want Record, same []existing) {
+	kept := keeper(want, same)
+	for i, e := range same {
 		if i != kept {
-			d.plan.Delete = append(d.plan.Delete, obj)
+			d.plan.Delete = append(d.plan.Delete, e.obj)
 		}
 	}
 	switch {
 	case kept < 0:
 		d.plan.Create = append(d.plan.Create, NewObject(d.namespace, want))
-	case !sameStatus(existing[kept].Status, want):
-		d.plan.Update = append(d.plan.Update, Update{Object: existing[kept], Status: want})
+	case !sameStatus(same[kept].obj.Status, want):
+		d.plan.Update = append(d.plan.Update, Update{Object: same[kept].obj, Status: want})
 	}
 }
 
 // keeper is the index of the object to keep among existing, or -1: the
 // one with frrgen's name, else the first, whose status fits want.
-func keeper(want Record, existing []*metallbv1beta1.ServiceBGPStatus) int {
+func keeper(want Record, same []existing) int {
 	first := -1
-	for i, obj := range existing {
+	for i, e := range same {
+		obj := e.obj
 		if !identityFits(obj.Status, want) {
 			continue
 		}
-		if len(existing) == 1 {
+		if len(same) == 1 {
 			return i
 		}
 		if obj.Name == Name(want.ServiceNamespace, want.ServiceName, want.Node) {
@@ -245,7 +254,9 @@ func sameStatus(a, b Record) bool {
 func (d *Differ) Finish(foreign func(types.NamespacedName) bool) Plan {
 	for service, list := range d.byService {
 		if !foreign(service) {
-			d.plan.Delete = append(d.plan.Delete, list...)
+			for _, e := range list {
+				d.plan.Delete = append(d.plan.Delete, e.obj)
+			}
 		}
 	}
 	d.byService = nil
