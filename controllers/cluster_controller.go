@@ -49,6 +49,9 @@ type ClusterReconciler struct {
 	unwritten *unwrittenConditions
 	// configState is frrgen's ConfigurationState as last written.
 	configState *configStateWriter
+	// bgpStatuses writes frrgen's ServiceBGPStatus objects; nil when
+	// disabled.
+	bgpStatuses *bgpStatusWriter
 
 	// lagging takes the names of nodes to reconcile again (see settled).
 	lagging chan<- event.GenericEvent

@@ -14,7 +14,9 @@
 // mirroring password Secrets into the frr-k8s namespace, the status
 // conditions and counters of the metallb.io objects, and the Services'
 // frrgen.io/Announced condition (internal/servicestatus) with an Event when
-// a service becomes announced or withdrawn. It runs merge.Check for every node
+// a service becomes announced or withdrawn, and, with --service-bgp-status,
+// MetalLB's per-node ServiceBGPStatus objects from the same verdict
+// (internal/servicebgpstatus). It runs merge.Check for every node
 // itself (a pure function of the cache) to set the BGPPeers' Conflict
 // condition, rather than sharing state with the node reconciler.
 //

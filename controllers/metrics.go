@@ -17,7 +17,7 @@ var (
 	})
 	writesTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "frrgen_writes_total",
-		Help: "Objects written by frrgen, by kind (FRRConfiguration, Secret, Service: its frrgen.io/Announced condition) and verb (create, update, delete, patch).",
+		Help: "Objects written by frrgen, by kind (FRRConfiguration, Secret, Service: its frrgen.io/Announced condition, ServiceBGPStatus) and verb (create, update, delete, patch).",
 	}, []string{"kind", "verb"})
 	writeErrorsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "frrgen_write_errors_total",

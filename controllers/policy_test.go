@@ -65,7 +65,7 @@ func (w *world) installAccessControl() *rest.Config {
 var _ = Describe("Least privilege", func() {
 	ctx := context.Background()
 
-	It("refuses frrgen's ServiceAccount any write to a Secret or FRRConfiguration it does not own", func() {
+	It("refuses frrgen's ServiceAccount any write to a Secret, FRRConfiguration or ServiceBGPStatus it does not own", func() {
 		w := newWorld()
 		asFrrgen, err := client.New(w.installAccessControl(), client.Options{Scheme: controllers.Scheme()})
 		Expect(err).NotTo(HaveOccurred())
@@ -105,8 +105,23 @@ var _ = Describe("Least privilege", func() {
 		// RBAC: no Secret writes in any other namespace.
 		Expect(apierrors.IsForbidden(asFrrgen.Create(ctx, &corev1.Secret{ObjectMeta: metavIn("default", "frrgen-"+w.id)}))).To(BeTrue())
 
+		// MetalLB's speakers' ServiceBGPStatuses are not frrgen's either.
+		speakers := &metallbv1beta1.ServiceBGPStatus{ObjectMeta: metavIn(w.in, "bgp-speakers")}
+		Expect(k8s.Create(ctx, speakers)).To(Succeed())
+		changed := speakers.DeepCopy()
+		changed.Status.Peers = []string{"x"}
+		denied(asFrrgen.Status().Patch(ctx, changed, client.MergeFrom(speakers)))
+		denied(asFrrgen.Delete(ctx, speakers.DeepCopy()))
+		denied(asFrrgen.Create(ctx, &metallbv1beta1.ServiceBGPStatus{ObjectMeta: metavIn(w.in, "unlabelled")}))
+
 		// What it owns, it may write.
 		Expect(asFrrgen.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: w.out, Name: "ours", Labels: ourLabel}})).To(Succeed())
+		ourStatus := &metallbv1beta1.ServiceBGPStatus{ObjectMeta: metav1.ObjectMeta{Namespace: w.in, Name: "ours", Labels: ourLabel}}
+		Expect(asFrrgen.Create(ctx, ourStatus)).To(Succeed())
+		withPeers := ourStatus.DeepCopy()
+		withPeers.Status.Peers = []string{"tor"}
+		Expect(asFrrgen.Status().Patch(ctx, withPeers, client.MergeFrom(ourStatus))).To(Succeed())
+		Expect(asFrrgen.Delete(ctx, ourStatus)).To(Succeed())
 		Expect(asFrrgen.Delete(ctx, labelled)).To(Succeed())
 
 		// Nothing of the user's changed.

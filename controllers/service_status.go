@@ -39,8 +39,9 @@ const kindService = "Service"
 // us patch (and tell) again.
 type serviceConditions map[types.NamespacedName]metav1.Condition
 
-// writeServiceStatuses brings the condition of every Service up to date
-// with what the nodes run.
+// writeServiceStatuses brings the condition of every Service, and, when
+// enabled, frrgen's ServiceBGPStatus objects, up to date with what the
+// nodes run.
 func (r *ClusterReconciler) writeServiceStatuses(ctx context.Context, translation *Translation) error {
 	computer, err := r.serviceStatusComputer(ctx, translation)
 	if err != nil {
@@ -56,6 +57,12 @@ func (r *ClusterReconciler) writeServiceStatuses(ctx context.Context, translatio
 	if r.written == nil {
 		r.written = serviceConditions{}
 	}
+	var bgp *bgpStatusPass
+	if r.bgpStatuses != nil {
+		if bgp, err = r.bgpStatuses.begin(ctx, translation.Peers); err != nil {
+			return err
+		}
+	}
 	seen := make(map[types.NamespacedName]bool, len(services.Items))
 	var errs []error
 	for i := range services.Items {
@@ -63,10 +70,18 @@ func (r *ClusterReconciler) writeServiceStatuses(ctx context.Context, translatio
 		key := types.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}
 		seen[key] = true
 		var want *metav1.Condition
-		if status, handled := computer.Status(svc.Namespace, svc.Name); handled {
+		status, handled := computer.Status(svc.Namespace, svc.Name)
+		switch {
+		case handled:
 			c := status.Condition(svc.Generation)
 			want = &c
-		} else if _, ours := r.written[key]; !ours && svc.Spec.Type == corev1.ServiceTypeLoadBalancer {
+			if bgp != nil {
+				bgp.service(key, status)
+			}
+		case svc.Spec.Type == corev1.ServiceTypeLoadBalancer && bgp != nil:
+			bgp.otherClass(key)
+		}
+		if _, ours := r.written[key]; !handled && !ours && svc.Spec.Type == corev1.ServiceTypeLoadBalancer {
 			// Another class's LoadBalancer: the condition there, if any, is
 			// another instance's (or what an older class left, which its
 			// new controller may rewrite).
@@ -80,6 +95,9 @@ func (r *ClusterReconciler) writeServiceStatuses(ctx context.Context, translatio
 		if !seen[key] {
 			delete(r.written, key)
 		}
+	}
+	if bgp != nil {
+		errs = append(errs, bgp.finish(ctx))
 	}
 	return errors.Join(errs...)
 }

@@ -86,6 +86,10 @@ func CacheOptions(options translate.Options) cache.Options {
 			// Cluster-scoped; only the results are read, not the running
 			// configuration (a node's whole frr.conf).
 			&frrv1beta1.FRRNodeState{}: {Transform: stripRunningConfig},
+			// Only frrgen's: MetalLB's speakers write theirs beside them.
+			// (No informer starts unless --service-bgp-status is on.)
+			&metallbv1beta1.ServiceBGPStatus{}: {Namespaces: in,
+				Label: labels.SelectorFromSet(labels.Set{translate.LabelManagedBy: translate.ManagedByValue})},
 		},
 	}
 }
@@ -106,6 +110,9 @@ type Config struct {
 	Schemas schemas.Decision
 	// Layout is layout.PerNode ("" too) or layout.Shared.
 	Layout layout.Kind
+	// ServiceBGPStatus writes MetalLB's per-node ServiceBGPStatus objects
+	// (servicebgpstatus.Mode.Enabled decides).
+	ServiceBGPStatus bool
 }
 
 // Setup reads (or creates) the ownership key, in the Secret
@@ -162,12 +169,22 @@ func Setup(ctx context.Context, mgr ctrl.Manager, cfg Config) error {
 		truth:       newNodeTruth(recorder, options.Namespace),
 	}
 	toCluster := func(context.Context, client.Object) []reconcile.Request { return []reconcile.Request{clusterKey} }
-	return w.watchInputs(ctrl.NewControllerManagedBy(mgr).Named(ClusterControllerName), toCluster).
+	b := w.watchInputs(ctrl.NewControllerManagedBy(mgr).Named(ClusterControllerName), toCluster).
 		Watches(&frrv1beta1.FRRConfiguration{}, handler.EnqueueRequestsFromMapFunc(toCluster)).
 		Watches(&frrv1beta1.FRRNodeState{}, handler.EnqueueRequestsFromMapFunc(toCluster), builder.WithPredicates(nodeStateResultsChanged())).
 		Watches(&frrv1beta1.BGPSessionState{}, handler.EnqueueRequestsFromMapFunc(toCluster), builder.WithPredicates(sessionStateChanged())).
-		WatchesRawSource(source.Channel(outcomes.changed, handler.EnqueueRequestsFromMapFunc(toCluster))).
-		Complete(cluster)
+		WatchesRawSource(source.Channel(outcomes.changed, handler.EnqueueRequestsFromMapFunc(toCluster)))
+	if cfg.ServiceBGPStatus {
+		cluster.bgpStatuses = &bgpStatusWriter{client: writer, namespace: options.Namespace}
+		// An object of ours deleted by someone else is written again; our
+		// own creates and patches need no pass.
+		onlyDeletes := predicate.Funcs{
+			CreateFunc: func(event.CreateEvent) bool { return false },
+			UpdateFunc: func(event.UpdateEvent) bool { return false },
+		}
+		b = b.Watches(&metallbv1beta1.ServiceBGPStatus{}, handler.EnqueueRequestsFromMapFunc(toCluster), builder.WithPredicates(onlyDeletes))
+	}
+	return b.Complete(cluster)
 }
 
 // setupWriter registers the reconciler that writes FRRConfigurations: one

@@ -6,7 +6,7 @@ import (
 )
 
 // The kinds in this file are MetalLB's, and frrgen never reads or writes
-// them. frrgen's CRDs serve them so that MetalLB's controller (v0.15), which
+// them (ServiceBGPStatus, which frrgen writes, is in its own file). frrgen's CRDs serve them so that MetalLB's controller (v0.15), which
 // maps and watches them at start, runs on frrgen's CRDs too. Their content is
 // kept as written, without a schema: MetalLB's own components validate it.
 
@@ -67,32 +67,6 @@ type ServiceL2StatusList struct {
 // +kubebuilder:subresource:status
 // +kubebuilder:metadata:labels="frrgen.io/schemas=frrgen"
 
-// ServiceBGPStatus is the BGP announcement status MetalLB's speakers write.
-type ServiceBGPStatus struct {
-	metav1.TypeMeta   `json:",inline"`
-	metav1.ObjectMeta `json:"metadata,omitempty"`
-
-	// +optional
-	// +kubebuilder:pruning:PreserveUnknownFields
-	Spec runtime.RawExtension `json:"spec,omitempty"`
-	// +optional
-	// +kubebuilder:pruning:PreserveUnknownFields
-	Status runtime.RawExtension `json:"status,omitempty"`
-}
-
-// +kubebuilder:object:root=true
-
-// ServiceBGPStatusList is a list of ServiceBGPStatus.
-type ServiceBGPStatusList struct {
-	metav1.TypeMeta `json:",inline"`
-	metav1.ListMeta `json:"metadata,omitempty"`
-	Items           []ServiceBGPStatus `json:"items"`
-}
-
-// +kubebuilder:object:root=true
-// +kubebuilder:subresource:status
-// +kubebuilder:metadata:labels="frrgen.io/schemas=frrgen"
-
 // ConfigurationState is the configuration validity MetalLB's components
 // (v0.15.3 and later) report; MetalLB v0.15.3's controller watches it.
 type ConfigurationState struct {
@@ -116,6 +90,5 @@ type ConfigurationStateList struct {
 func init() {
 	SchemeBuilder.Register(&L2Advertisement{}, &L2AdvertisementList{},
 		&ServiceL2Status{}, &ServiceL2StatusList{},
-		&ServiceBGPStatus{}, &ServiceBGPStatusList{},
 		&ConfigurationState{}, &ConfigurationStateList{})
 }

@@ -47,7 +47,7 @@ var _ = Describe("frrgen alongside MetalLB's controller, on MetalLB's CRDs", Ord
 			}
 		}
 		// startFrrgen runs with these settings.
-		Expect(args).To(ContainElements("--allocate=false", "--metallb-schemas=metallb"))
+		Expect(args).To(ContainElements("--allocate=false", "--metallb-schemas=metallb", "--service-bgp-status=auto"))
 	})
 
 	It("announces the Services MetalLB's controller assigns addresses to, from the seed's objects", func() {
@@ -57,6 +57,10 @@ var _ = Describe("frrgen alongside MetalLB's controller, on MetalLB's CRDs", Ord
 		for _, node := range []string{"node-a", "node-b"} {
 			Eventually(announced).WithArguments(node).Should(ContainElement(addresses["web"] + "/32"))
 		}
+	})
+
+	It("writes MetalLB's ServiceBGPStatus for every node announcing a service, in MetalLB's schema", func() {
+		Eventually(bgpStatuses).WithArguments("web").Should(Equal(map[string][]any{"node-a": {"peer"}, "node-b": {"peer"}}))
 	})
 
 	It("leaves the IPAddressPool's status to MetalLB and reports validity in its ConfigurationState", func() {
@@ -110,6 +114,26 @@ var _ = Describe("frrgen alongside MetalLB's controller, on MetalLB's CRDs", Ord
 		Eventually(announced).WithArguments("node-b").Should(ContainElement(addresses["after-frrgen-restart"] + "/32"))
 	})
 })
+
+// bgpStatuses maps each node with a ServiceBGPStatus of frrgen's for the
+// Service default/name to its status.peers, checking MetalLB's labels and
+// fields (read unstructured: as MetalLB's schema stores them).
+func bgpStatuses(g Gomega, name string) map[string][]any {
+	list := &unstructured.UnstructuredList{}
+	list.SetAPIVersion("metallb.io/v1beta1")
+	list.SetKind("ServiceBGPStatusList")
+	g.Expect(k8s.List(context.Background(), list, client.InNamespace(metallbNS), client.MatchingLabels{
+		"app.kubernetes.io/managed-by": "frrgen", "metallb.io/service-name": name, "metallb.io/service-namespace": "default"})).To(Succeed())
+	out := map[string][]any{}
+	for _, o := range list.Items {
+		status, _, _ := unstructured.NestedMap(o.Object, "status")
+		g.Expect(status).To(HaveKeyWithValue("serviceName", name))
+		g.Expect(status).To(HaveKeyWithValue("serviceNamespace", "default"))
+		g.Expect(o.GetLabels()).To(HaveKeyWithValue("metallb.io/node", status["node"]))
+		out[status["node"].(string)], _ = status["peers"].([]any)
+	}
+	return out
+}
 
 // setMarker adds or removes frrgen's schema label on a CRD.
 func setMarker(crd string, on bool) {

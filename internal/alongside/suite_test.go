@@ -22,6 +22,7 @@ import (
 	"github.com/frrgen/frrgen/internal/metallbbin"
 	"github.com/frrgen/frrgen/internal/procgroup"
 	"github.com/frrgen/frrgen/internal/schemas"
+	"github.com/frrgen/frrgen/internal/servicebgpstatus"
 	"github.com/frrgen/frrgen/internal/testenv"
 	"github.com/frrgen/frrgen/internal/translate"
 )
@@ -146,6 +147,7 @@ func startFrrgen() {
 		NodeWorkers:                   2,
 		Allocate:                      false,
 		Schemas:                       schemas.MetalLB,
+		ServiceBGPStatus:              servicebgpstatus.Auto,
 		SchemaRecheckInterval:         500 * time.Millisecond,
 		AllowDuplicateControllerNames: true,
 	}

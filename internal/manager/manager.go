@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/config"
@@ -20,9 +22,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	metallbv1beta1 "github.com/frrgen/frrgen/api/v1beta1"
 	"github.com/frrgen/frrgen/controllers"
 	"github.com/frrgen/frrgen/internal/layout"
 	"github.com/frrgen/frrgen/internal/schemas"
+	"github.com/frrgen/frrgen/internal/servicebgpstatus"
 	"github.com/frrgen/frrgen/internal/translate"
 	"github.com/frrgen/frrgen/internal/version"
 )
@@ -56,6 +60,9 @@ type Settings struct {
 	Allocate bool
 	// Schemas is --metallb-schemas; empty means schemas.Auto.
 	Schemas schemas.Choice
+	// ServiceBGPStatus is --service-bgp-status; empty means
+	// servicebgpstatus.Auto.
+	ServiceBGPStatus servicebgpstatus.Mode
 	// SchemaRecheckInterval is how often the CRDs are read again (a
 	// change stops the manager); 0 means DefaultSchemaRecheckInterval.
 	SchemaRecheckInterval   time.Duration
@@ -104,8 +111,14 @@ func Run(ctx context.Context, restConfig *rest.Config, s Settings) error {
 	if err := mgr.Add(recheck); err != nil {
 		return err
 	}
+	bgpStatus, err := serviceBGPStatusEnabled(mgr, cmp.Or(s.ServiceBGPStatus, servicebgpstatus.Auto), decision)
+	if err != nil {
+		return err
+	}
+	log.Info("ServiceBGPStatus objects", "enabled", bgpStatus, "serviceBGPStatus", cmp.Or(s.ServiceBGPStatus, servicebgpstatus.Auto))
 	// An unset key namespace is the input namespace, where frrgen runs.
-	setup := controllers.Config{Schemas: decision, Translate: s.Translation, OwnershipKeyNamespace: cmp.Or(s.OwnershipKeyNamespace, s.Translation.Namespace), NodeWorkers: s.NodeWorkers, MaxObjectBytes: s.MaxObjectBytes, Layout: s.Layout}
+	setup := controllers.Config{Schemas: decision, Translate: s.Translation, OwnershipKeyNamespace: cmp.Or(s.OwnershipKeyNamespace, s.Translation.Namespace),
+		NodeWorkers: s.NodeWorkers, MaxObjectBytes: s.MaxObjectBytes, Layout: s.Layout, ServiceBGPStatus: bgpStatus}
 	if err := controllers.Setup(ctx, mgr, setup); err != nil {
 		return fmt.Errorf("setting up the controllers: %w", err)
 	}
@@ -144,4 +157,15 @@ func (s Settings) metricsOptions() (metricsserver.Options, error) {
 		options.CertDir = s.MetricsCertDir
 	}
 	return options, nil
+}
+
+// serviceBGPStatusEnabled resolves --service-bgp-status: whether the
+// apiserver serves the kind is asked through discovery.
+func serviceBGPStatusEnabled(mgr ctrl.Manager, mode servicebgpstatus.Mode, decision schemas.Decision) (bool, error) {
+	gk := schema.GroupKind{Group: metallbv1beta1.GroupVersion.Group, Kind: "ServiceBGPStatus"}
+	_, err := mgr.GetRESTMapper().RESTMapping(gk, metallbv1beta1.GroupVersion.Version)
+	if err != nil && !meta.IsNoMatchError(err) {
+		return false, fmt.Errorf("finding out whether %s is served: %w", servicebgpstatus.CRD, err)
+	}
+	return mode.Enabled(decision.Schemas == schemas.MetalLB, err == nil)
 }
