@@ -13,32 +13,42 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden output.txt files of testdata/explain")
+var update = flag.Bool("update", false, "rewrite the golden output.txt files of testdata/explain and testdata/render")
 
 // TestExplainGolden runs, for each testdata/explain/<case>, every line of
 // its commands file as `frrgen explain LINE -f input.yaml` and compares
 // the transcript (command, output, exit status) with output.txt.
 func TestExplainGolden(t *testing.T) {
-	dirs, err := filepath.Glob("testdata/explain/*/commands")
-	if err != nil || len(dirs) == 0 {
-		t.Fatalf("no explain cases: %v", err)
+	runGoldenCommands(t, "explain", func(t *testing.T, line, input string) string {
+		out, code := explain(t, append(strings.Fields(line), "-f", input)...)
+		return fmt.Sprintf("$ frrgen explain %s\n%s[exit %d]\n", line, out, code)
+	})
+}
+
+// runGoldenCommands runs, for each testdata/<command>/<case>, every line
+// of its commands file through transcript (given the line and the case's
+// input.yaml) and compares the joined transcripts with the case's
+// output.txt (-update rewrites it; review the diff by eye).
+func runGoldenCommands(t *testing.T, command string, transcript func(t *testing.T, line, input string) string) {
+	t.Helper()
+	cases, err := filepath.Glob(filepath.Join("testdata", command, "*", "commands"))
+	if err != nil || len(cases) == 0 {
+		t.Fatalf("no %s cases: %v", command, err)
 	}
-	for _, commands := range dirs {
+	for _, commands := range cases {
 		dir := filepath.Dir(commands)
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			raw, err := os.ReadFile(commands)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var got bytes.Buffer
+			var got strings.Builder
 			for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
-				fmt.Fprintf(&got, "$ frrgen explain %s\n", line)
-				out, code := explain(t, append(strings.Fields(line), "-f", filepath.Join(dir, "input.yaml"))...)
-				fmt.Fprintf(&got, "%s[exit %d]\n", out, code)
+				got.WriteString(transcript(t, line, filepath.Join(dir, "input.yaml")))
 			}
 			golden := filepath.Join(dir, "output.txt")
 			if *update {
-				if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
+				if err := os.WriteFile(golden, []byte(got.String()), 0o644); err != nil {
 					t.Fatal(err)
 				}
 				return
