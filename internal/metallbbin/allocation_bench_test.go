@@ -50,14 +50,7 @@ import (
 // benchmark's creates); Service status changes are counted on a watch.
 // FRRGEN_BENCH_ORDER (default "metallb,frrgen") sets the order.
 func TestAllocationBenchmark(t *testing.T) {
-	services := 5000
-	if v := os.Getenv("FRRGEN_BENCH_SERVICES"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			t.Fatalf("FRRGEN_BENCH_SERVICES=%q: want a positive number", v)
-		}
-		services = n
-	}
+	services := positiveFromEnv(t, "FRRGEN_BENCH_SERVICES", 5000)
 	order := strings.Split(cmp.Or(os.Getenv("FRRGEN_BENCH_ORDER"), "metallb,frrgen"), ",")
 	root, err := testenv.RepoRoot()
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -192,4 +193,19 @@ func startMetalLBControlPlane(t *testing.T, root, serviceRange string) (client.C
 		t.Fatal(err)
 	}
 	return c, kubeconfig
+}
+
+// positiveFromEnv is the positive number in the environment variable name,
+// or def when it is unset; anything else fails the test.
+func positiveFromEnv(t *testing.T, name string, def int) int {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		t.Fatalf("%s=%q: want a positive number", name, v)
+	}
+	return n
 }

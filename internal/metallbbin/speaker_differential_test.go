@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -52,14 +51,7 @@ import (
 // speaker runs for the whole test. FRRGEN_SPEAKER_DIFF_SNAPSHOTS sets the
 // number of snapshots (default 100).
 func TestSpeakerAgreesWithMetalLB(t *testing.T) {
-	snapshots := 100
-	if v := os.Getenv("FRRGEN_SPEAKER_DIFF_SNAPSHOTS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			t.Fatalf("FRRGEN_SPEAKER_DIFF_SNAPSHOTS=%q: want a positive number", v)
-		}
-		snapshots = n
-	}
+	snapshots := positiveFromEnv(t, "FRRGEN_SPEAKER_DIFF_SNAPSHOTS", 100)
 	// The dry-run creates of asStored draw "unknown field" warnings by design.
 	ctrllog.SetLogger(logr.Discard())
 	root, err := testenv.RepoRoot()
