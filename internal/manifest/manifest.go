@@ -39,7 +39,7 @@ import (
 var skippedKinds = map[schema.GroupKind]string{
 	{Group: metallbv1beta1.GroupVersion.Group, Kind: "L2Advertisement"}:    "frrgen announces over BGP only",
 	{Group: metallbv1beta1.GroupVersion.Group, Kind: "ServiceL2Status"}:    "status written by MetalLB's speakers",
-	{Group: metallbv1beta1.GroupVersion.Group, Kind: "ServiceBGPStatus"}:   "status written by MetalLB's speakers",
+	{Group: metallbv1beta1.GroupVersion.Group, Kind: "ServiceBGPStatus"}:   "status written by MetalLB's speakers or frrgen",
 	{Group: metallbv1beta1.GroupVersion.Group, Kind: "ConfigurationState"}: "status written by MetalLB",
 	{Group: frrv1beta1.GroupVersion.Group, Kind: "FRRNodeState"}:           "status written by frr-k8s",
 	{Group: frrv1beta1.GroupVersion.Group, Kind: "BGPSessionState"}:        "status written by frr-k8s",

@@ -112,7 +112,7 @@ items:
 		"skipped 1 frrk8s.metallb.io/v1beta1 FRRNodeState document(s): status written by frr-k8s",
 		"skipped 1 metallb.io/v1beta1 ConfigurationState document(s): status written by MetalLB",
 		"skipped 2 metallb.io/v1beta1 L2Advertisement document(s): frrgen announces over BGP only",
-		"skipped 1 metallb.io/v1beta1 ServiceBGPStatus document(s): status written by MetalLB's speakers",
+		"skipped 1 metallb.io/v1beta1 ServiceBGPStatus document(s): status written by MetalLB's speakers or frrgen",
 		"skipped 1 metallb.io/v1beta1 ServiceL2Status document(s): status written by MetalLB's speakers",
 		"skipped 1 v1 Endpoints document(s): frrgen reads EndpointSlices",
 	}
