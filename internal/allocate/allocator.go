@@ -1,6 +1,7 @@
 package allocate
 
 import (
+	"fmt"
 	"maps"
 	"net/netip"
 	"slices"
@@ -472,7 +473,7 @@ func (a *Allocator) firstUsable(c netip.Prefix, avoidBuggy bool, r request) neti
 func (a *Allocator) place(r request, ips []netip.Addr, notServed Reason) error {
 	p := a.poolFor(ips)
 	if p == nil {
-		return fail(ReasonNotInPool, "%s %s not in any IPAddressPool (with avoidBuggyIPs, .0 and .255 are excluded)", addrList(ips), isAre(ips))
+		return fail(ReasonNotInPool, "%s", a.notInPool(ips))
 	}
 	if !p.serves(r.svc) {
 		return fail(notServed, "IPAddressPool %s does not serve this Service (spec.serviceAllocation)", p.Name)
@@ -539,6 +540,34 @@ func (a *Allocator) poolFor(ips []netip.Addr) *Pool {
 		}
 	}
 	return nil
+}
+
+// notInPool says why no one pool may hand out all of ips: an address in no
+// pool's CIDRs, one that a pool's avoidBuggyIPs excludes, or addresses of
+// different pools.
+func (a *Allocator) notInPool(ips []netip.Addr) string {
+	var where []string
+	for _, ip := range ips {
+		var holder *Pool // the first pool that may hand ip out, else the first holding it
+		for _, name := range a.poolNames {
+			p := a.pools[name]
+			if p.usable(ip) {
+				holder = p
+				break
+			}
+			if holder == nil && slices.ContainsFunc(p.CIDRs, func(c netip.Prefix) bool { return c.Contains(ip) }) {
+				holder = p
+			}
+		}
+		switch {
+		case holder == nil:
+			return fmt.Sprintf("%s is not in any IPAddressPool", ip)
+		case !holder.usable(ip):
+			return fmt.Sprintf("%s is excluded from IPAddressPool %s by its avoidBuggyIPs (no .0 or .255 address)", ip, holder.Name)
+		}
+		where = append(where, fmt.Sprintf("%s in %s", ip, holder.Name))
+	}
+	return fmt.Sprintf("%s are not in one IPAddressPool (%s)", addrList(ips), strings.Join(where, ", "))
 }
 
 func (a *Allocator) link(as *assignment) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -257,4 +258,37 @@ func ingress(ips []netip.Addr) []corev1.LoadBalancerIngress {
 		out = append(out, corev1.LoadBalancerIngress{IP: ip.String()})
 	}
 	return out
+}
+
+// TestNotInPoolMessage: a requested address no pool may hand out is
+// refused with the actual reason, naming the pool where there is one.
+func TestNotInPoolMessage(t *testing.T) {
+	pools := []Pool{pool("a", "192.0.2.0/24").avoidBuggy(), pool("b", "198.51.100.0/24"), pool("v6", "2001:db8::/64")}
+	for _, tc := range []struct {
+		name, ips, want string
+	}{
+		{name: "in no pool", ips: "203.0.113.5", want: "203.0.113.5 is not in any IPAddressPool"},
+		{name: "excluded by avoidBuggyIPs", ips: "192.0.2.255", want: "192.0.2.255 is excluded from IPAddressPool a by its avoidBuggyIPs (no .0 or .255 address)"},
+		{name: ".0 of a pool without avoidBuggyIPs is fine elsewhere", ips: "198.51.100.0", want: ""},
+		{name: "two pools", ips: "192.0.2.1,2001:db8::1", want: "192.0.2.1,2001:db8::1 are not in one IPAddressPool (192.0.2.1 in a, 2001:db8::1 in v6)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := NewAllocator(pools, "")
+			opts := []func(*corev1.Service){withAnnotation(AnnotationLoadBalancerIPs, tc.ips)}
+			if strings.Contains(tc.ips, ",") {
+				opts = append(opts, withFamilies(corev1.IPFamilyPolicyRequireDualStack, corev1.IPv4Protocol, corev1.IPv6Protocol))
+			}
+			_, err := a.Assign(service("default/s", opts...))
+			var e *Error
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("Assign: %v, want success", err)
+			case tc.want == "":
+			case !errors.As(err, &e) || e.Reason != ReasonNotInPool:
+				t.Fatalf("Assign: %v, want %s", err, ReasonNotInPool)
+			case e.Message != tc.want:
+				t.Errorf("message %q, want %q", e.Message, tc.want)
+			}
+		})
+	}
 }
