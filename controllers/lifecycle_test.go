@@ -51,22 +51,29 @@ spec:
   bfdProfile: fast
 `
 
+// webAnnouncedFromTwoNodes starts a world of nodes a and b with
+// lifecycleInput and Service web (198.51.100.10, its endpoint on a), and
+// waits until both nodes announce what announced says.
+func webAnnouncedFromTwoNodes(announced map[string][]string) *world {
+	GinkgoHelper()
+	w := newWorld()
+	w.addNode("a", nil)
+	w.addNode("b", nil)
+	w.apply(lifecycleInput)
+	w.addService("web", "198.51.100.10", corev1.ServiceExternalTrafficPolicyCluster, "a")
+	w.start()
+	Eventually(w.neighbors("a")).Should(Equal(announced))
+	Eventually(w.neighbors("b")).Should(Equal(announced))
+	return w
+}
+
 var _ = Describe("Lifecycle", func() {
 	var w *world
 	ctx := context.Background()
 	announced := map[string][]string{"172.30.0.3": {"198.51.100.10/32"}}
 	withdrawn := map[string][]string{"172.30.0.3": nil}
 
-	BeforeEach(func() {
-		w = newWorld()
-		w.addNode("a", nil)
-		w.addNode("b", nil)
-		w.apply(lifecycleInput)
-		w.addService("web", "198.51.100.10", corev1.ServiceExternalTrafficPolicyCluster, "a")
-		w.start()
-		Eventually(w.neighbors("a")).Should(Equal(announced))
-		Eventually(w.neighbors("b")).Should(Equal(announced))
-	})
+	BeforeEach(func() { w = webAnnouncedFromTwoNodes(announced) })
 
 	It("gives a node added later its configuration", func() {
 		w.addNode("c", nil)

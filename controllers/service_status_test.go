@@ -41,16 +41,7 @@ var _ = Describe("Service status", func() {
 		return fmt.Sprintf("Announced from %d of %d speaker node(s). To peer tor from %s, %s.", n, n, w.nodeName("a"), w.nodeName("b"))
 	}
 
-	BeforeEach(func() {
-		w = newWorld()
-		w.addNode("a", nil)
-		w.addNode("b", nil)
-		w.apply(lifecycleInput)
-		w.addService("web", "198.51.100.10", corev1.ServiceExternalTrafficPolicyCluster, "a")
-		w.start()
-		Eventually(w.neighbors("a")).Should(Equal(announced))
-		Eventually(w.neighbors("b")).Should(Equal(announced))
-	})
+	BeforeEach(func() { w = webAnnouncedFromTwoNodes(announced) })
 
 	It("says on the Service where it is announced, and records Events only on real transitions", func() {
 		Eventually(w.announcedCondition("web")).Should(And(

@@ -60,16 +60,7 @@ var _ = Describe("Status and events", func() {
 	ctx := context.Background()
 	announced := map[string][]string{"172.30.0.3": {"198.51.100.10/32"}}
 
-	BeforeEach(func() {
-		w = newWorld()
-		w.addNode("a", nil)
-		w.addNode("b", nil)
-		w.apply(lifecycleInput)
-		w.addService("web", "198.51.100.10", corev1.ServiceExternalTrafficPolicyCluster, "a")
-		w.start()
-		Eventually(w.neighbors("a")).Should(Equal(announced))
-		Eventually(w.neighbors("b")).Should(Equal(announced))
-	})
+	BeforeEach(func() { w = webAnnouncedFromTwoNodes(announced) })
 
 	It("shows each object valid, the nodes a peer is configured on and what an advertisement announces", func() {
 		peer := &metallbv1beta2.BGPPeer{ObjectMeta: metavIn(w.in, "tor")}
