@@ -29,6 +29,7 @@ func main() {
 	flag.StringVar(&c.WorkDir, "workdir", "", "directory for the kubeconfig and the controller's log (default: a temporary one, removed after a successful run)")
 	flag.DurationVar(&c.MaxSettle, "max-settle", 5*time.Minute, "longest wait for the controller to become quiet, after converging and after the burst")
 	flag.DurationVar(&c.Progress, "progress", 10*time.Second, "interval of progress lines")
+	flag.StringVar(&c.CPUProfile, "cpu-profile", "", "write the controller's CPU profile of the burst to this file (through its --pprof-bind-address)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "loadbench: unexpected arguments %q\n", flag.Args())

@@ -26,6 +26,7 @@ type controllerProcess struct {
 	group      *procgroup.Group
 	logPath    string
 	metricsURL string // "" when the metrics endpoint is off
+	pprofURL   string // "" when no profile was asked for
 }
 
 // startController runs binary's controller against kubeconfig. The
@@ -34,7 +35,7 @@ type controllerProcess struct {
 // GetConfig, no client-side rate limit), where --kubeconfig would get
 // client-go's default of 5 requests/s. Flags are chosen from the binary's
 // --help, so the driver follows the flags the controller has.
-func startController(binary, kubeconfig, logPath string, extraArgs []string) (*controllerProcess, error) {
+func startController(binary, kubeconfig, logPath string, profile bool, extraArgs []string) (*controllerProcess, error) {
 	help, err := exec.Command(binary, "controller", "--help").CombinedOutput()
 	if err != nil {
 		return nil, fmt.Errorf("%s controller --help: %w: %s", binary, err, help)
@@ -61,6 +62,18 @@ func startController(binary, kubeconfig, logPath string, extraArgs []string) (*c
 		args = append(args, "--allocate=false")
 	}
 	args = append(args, "--metrics-bind-address="+metrics)
+	if profile {
+		if !has("pprof-bind-address") {
+			return nil, fmt.Errorf("%s controller has no --pprof-bind-address flag to profile with", binary)
+		}
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		args = append(args, "--pprof-bind-address="+addr)
+		p.pprofURL = "http://" + addr + "/debug/pprof/profile"
+	}
 	args = append(args, extraArgs...)
 	g, err := procgroup.Start(logPath, []string{"KUBECONFIG=" + kubeconfig}, args...)
 	if err != nil {
@@ -173,6 +186,34 @@ func (p *controllerProcess) scrape(ctx context.Context) (metricValues, error) {
 		return nil, fmt.Errorf("GET %s: %s", p.metricsURL, resp.Status)
 	}
 	return parseMetrics(resp.Body)
+}
+
+// cpuProfile writes the controller's CPU profile over the next d to path.
+func (p *controllerProcess) cpuProfile(ctx context.Context, d time.Duration, path string) error {
+	seconds := max(1, int(d.Round(time.Second)/time.Second))
+	ctx, cancel := context.WithTimeout(ctx, d+30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s?seconds=%d", p.pprofURL, seconds), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", p.pprofURL, resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // metricValues maps a sample's name with its labels, as printed in the

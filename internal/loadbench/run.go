@@ -51,6 +51,10 @@ type Config struct {
 	// the initial convergence and after the burst (0: 5 minutes); a run that
 	// goes on with a busy controller says so in its report.
 	MaxSettle time.Duration
+	// CPUProfile, when set, is where the controller's CPU profile of the
+	// burst (from its first new Service for NewServices/Rate + 2 s) is
+	// written, taken through its --pprof-bind-address.
+	CPUProfile string
 	// Out receives progress and the report (nil: os.Stdout).
 	Out io.Writer
 }
@@ -307,7 +311,7 @@ func (r *runner) converge(ctx context.Context) error {
 		return err
 	}
 	logPath := filepath.Join(r.workDir, "controller.log")
-	p, err := startController(r.cfg.Frrgen, kubeconfig, logPath, r.cfg.ControllerArgs)
+	p, err := startController(r.cfg.Frrgen, kubeconfig, logPath, r.cfg.CPUProfile != "", r.cfg.ControllerArgs)
 	if err != nil {
 		return err
 	}
@@ -353,6 +357,18 @@ func (r *runner) burst(ctx context.Context) error {
 		r.printf("the controller's work queues hold %s as the burst starts", queued)
 	}
 
+	var profiled sync.WaitGroup
+	if c.CPUProfile != "" {
+		d := time.Duration(float64(c.NewServices)/c.Rate*float64(time.Second)) + 2*time.Second
+		profiled.Go(func() {
+			if err := r.controller.cpuProfile(ctx, d, c.CPUProfile); err != nil {
+				r.printf("CPU profile: %v", err)
+				return
+			}
+			r.printf("CPU profile of the burst written to %s", c.CPUProfile)
+		})
+	}
+	defer profiled.Wait()
 	var created atomic.Int64
 	stop := r.every(func() {
 		o := r.obs.observe()
