@@ -1,6 +1,10 @@
 package translate
 
-import "math/bits"
+import (
+	"encoding/binary"
+	"hash/maphash"
+	"math/bits"
+)
 
 // prefixSet is a set of prefix IDs. Because IDs are numbered in output
 // order, walking the set yields sorted, distinct prefixes without sorting.
@@ -34,4 +38,16 @@ func (s prefixSet) count() int {
 		n += bits.OnesCount64(word)
 	}
 	return n
+}
+
+// digest hashes the set's words under seed.
+func (s prefixSet) digest(seed maphash.Seed) uint64 {
+	var h maphash.Hash
+	h.SetSeed(seed)
+	var buf [8]byte
+	for _, word := range s {
+		binary.LittleEndian.PutUint64(buf[:], word)
+		h.Write(buf[:])
+	}
+	return h.Sum64()
 }

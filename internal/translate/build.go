@@ -17,6 +17,7 @@ package translate
 
 import (
 	"cmp"
+	"hash/maphash"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -72,6 +73,11 @@ type builder struct {
 	communityText []string
 	adCommunities [][]int32
 
+	// textMemo holds the prefix lists made so far, by digest of their set
+	// (see setTexts).
+	textMemo map[uint64][]textMemo
+	textSeed maphash.Seed
+
 	// peerSets are the sets of BGPPeers services are sent to.
 	peerSets peerSets
 }
@@ -86,7 +92,8 @@ func Build(s Snapshot, o Options) Result {
 // build is Build, also returning the parsed model and the service plans
 // that Explain reads to tell how the result came about.
 func build(s Snapshot, o Options) (*builder, []servicePlan, Result) {
-	b := &builder{opts: o, diag: newDiagnostics(), holds: map[ObjectRef][]string{}, heldBy: map[string][]ObjectRef{}}
+	b := &builder{opts: o, diag: newDiagnostics(), holds: map[ObjectRef][]string{}, heldBy: map[string][]ObjectRef{},
+		textMemo: map[uint64][]textMemo{}, textSeed: maphash.MakeSeed()}
 	b.parse(s)
 	b.excludeInvalid()
 	b.holdNodesOfInvalid()
@@ -469,7 +476,7 @@ func (b *builder) router(neighbors []neighborState) frrv1beta1.Router {
 		routerPrefixes.union(neighbors[i].allowed)
 		r.Neighbors = append(r.Neighbors, b.neighbor(&neighbors[i]))
 	}
-	r.Prefixes = b.texts(routerPrefixes.ids())
+	r.Prefixes = b.setTexts(routerPrefixes)
 	return r
 }
 
@@ -487,14 +494,17 @@ func (b *builder) neighbor(nb *neighborState) frrv1beta1.Neighbor {
 	}
 	out.ToReceive.Allowed.Mode = frrv1beta1.AllowRestricted
 	out.ToAdvertise.Allowed.Mode = frrv1beta1.AllowRestricted
-	out.ToAdvertise.Allowed.Prefixes = b.texts(nb.allowed.ids())
+	out.ToAdvertise.Allowed.Prefixes = b.setTexts(nb.allowed)
 
 	// One withLocalPref entry per value, prefixes in ID (output) order.
 	if nb.localPref != nil {
-		byValue := map[uint32][]int32{}
+		byValue := map[uint32]prefixSet{}
 		for id, lp := range nb.localPref {
 			if lp != 0 {
-				byValue[lp] = append(byValue[lp], int32(id))
+				if byValue[lp] == nil {
+					byValue[lp] = newPrefixSet(len(b.prefixes))
+				}
+				byValue[lp].add(int32(id))
 			}
 		}
 		values := make([]uint32, 0, len(byValue))
@@ -504,14 +514,14 @@ func (b *builder) neighbor(nb *neighborState) frrv1beta1.Neighbor {
 		slices.Sort(values)
 		for _, lp := range values {
 			out.ToAdvertise.PrefixesWithLocalPref = append(out.ToAdvertise.PrefixesWithLocalPref,
-				frrv1beta1.LocalPrefPrefixes{LocalPref: lp, Prefixes: b.texts(byValue[lp])})
+				frrv1beta1.LocalPrefPrefixes{LocalPref: lp, Prefixes: b.setTexts(byValue[lp])})
 		}
 	}
 	// One withCommunity entry per community, in community ID (output) order.
 	for c, set := range nb.communities {
 		if set != nil {
 			out.ToAdvertise.PrefixesWithCommunity = append(out.ToAdvertise.PrefixesWithCommunity,
-				frrv1beta1.CommunityPrefixes{Community: b.communityText[c], Prefixes: b.texts(set.ids())})
+				frrv1beta1.CommunityPrefixes{Community: b.communityText[c], Prefixes: b.setTexts(set)})
 		}
 	}
 	return out
@@ -524,16 +534,33 @@ func (b *builder) reportLocalPrefClash(n *nodeInfo, p *peer, id int32, first, se
 	b.diag.problem(second.ref, "spec.localPref", strconv.FormatUint(uint64(second.localPref), 10), msg, prefix, p.ref, n.name, second.localPref, first.localPref, first.ref)
 }
 
-// texts turns sorted prefix IDs into their texts (nil for none).
-func (b *builder) texts(ids []int32) []string {
-	if len(ids) == 0 {
-		return nil
+// setTexts returns the texts of the prefixes of set, sorted (nil for
+// none). Nodes with the same peers and services have the same sets, so
+// each distinct set's list is made once per build and shared by every
+// configuration with that set: at 100 nodes x 5000 services that is what
+// keeps a build, and the controller's copy of it, small. Shared lists are
+// read-only (clipped, so an append copies); nothing downstream sorts or
+// edits a prefix list in place (TestBuildSharesNoWritableMemory).
+func (b *builder) setTexts(set prefixSet) []string {
+	key := set.digest(b.textSeed)
+	for _, m := range b.textMemo[key] {
+		if slices.Equal(m.set, set) {
+			return m.texts
+		}
 	}
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		out[i] = b.prefixText[id]
+	var out []string
+	for _, id := range set.ids() {
+		out = append(out, b.prefixText[id])
 	}
+	out = slices.Clip(out)
+	b.textMemo[key] = append(b.textMemo[key], textMemo{set: slices.Clone(set), texts: out})
 	return out
+}
+
+// textMemo is one prefix set and its texts (see setTexts).
+type textMemo struct {
+	set   prefixSet
+	texts []string
 }
 
 func compareNeighbors(x, y *peer) int {
