@@ -70,6 +70,7 @@ func share(configs []frrv1beta1.FRRConfiguration, o Options) ([]frrv1beta1.FRRCo
 		return cmp.Compare(a.Annotations[translate.AnnotationNode], b.Annotations[translate.AnnotationNode])
 	})
 	hostnames := make([]string, len(s.configs))
+	classOf := nodeClasses(s.configs)
 	for i := range s.configs {
 		c := &s.configs[i]
 		if err := checkSplittable(c); err != nil {
@@ -78,6 +79,10 @@ func share(configs []frrv1beta1.FRRConfiguration, o Options) ([]frrv1beta1.FRRCo
 		hostnames[i] = c.Spec.NodeSelector.MatchLabels[corev1.LabelHostname]
 		if hostnames[i] == "" || len(c.Spec.NodeSelector.MatchLabels) != 1 || len(c.Spec.NodeSelector.MatchExpressions) != 0 {
 			return nil, nil, fmt.Errorf("FRRConfiguration %s: the shared layout needs a nodeSelector of exactly matchLabels %s, not %v", c.Name, corev1.LabelHostname, c.Spec.NodeSelector)
+		}
+		if first := classOf[i]; first != int32(i) {
+			s.joinClass(int32(i), first)
+			continue
 		}
 		if err := s.addEntries(int32(i)); err != nil {
 			return nil, nil, err
@@ -91,7 +96,8 @@ func share(configs []frrv1beta1.FRRConfiguration, o Options) ([]frrv1beta1.FRRCo
 	names := groupNames(candidates, shared, s, o.NamePrefix)
 
 	// Each shared group is built by its first node, from that node's entries
-	// (identical on every member).
+	// (identical on every member). A group's first node is the first of its
+	// class: a class's nodes are in the same groups.
 	builds := make([][]int32, len(s.configs))
 	for g := range candidates {
 		if shared[g] {
@@ -102,6 +108,11 @@ func share(configs []frrv1beta1.FRRConfiguration, o Options) ([]frrv1beta1.FRRCo
 	var own []frrv1beta1.FRRConfiguration
 	var groups []group
 	for i := range s.configs {
+		if first := classOf[i]; first != int32(i) {
+			// The same entries in the same groups: the first's own part.
+			own = append(own, withMetadataOf(own[first], &s.configs[i]))
+			continue
+		}
 		// Part 0 is the node's own object, part 1+k the k-th group it builds.
 		partOfGroup := make(map[int32]int, len(builds[i]))
 		for k, g := range builds[i] {
@@ -148,6 +159,29 @@ func (s *sharing) addEntries(i int32) error {
 	}
 	s.entryOf = append(s.entryOf, byRouter)
 	return nil
+}
+
+// joinClass gives node i the entries of node first, whose BGP section is
+// the same (nodeClasses).
+func (s *sharing) joinClass(i, first int32) {
+	for _, neighbors := range s.entryOf[first] {
+		for _, entries := range neighbors {
+			for _, e := range entries {
+				s.entryNodes[e] = append(s.entryNodes[e], i)
+			}
+		}
+	}
+	s.entryOf = append(s.entryOf, s.entryOf[first])
+}
+
+// withMetadataOf is part (another node's own part) for the node of cfg: a
+// copy with cfg's metadata and selector, as partition would have made it.
+func withMetadataOf(part frrv1beta1.FRRConfiguration, cfg *frrv1beta1.FRRConfiguration) frrv1beta1.FRRConfiguration {
+	out := *part.DeepCopy()
+	out.TypeMeta = cfg.TypeMeta
+	out.ObjectMeta = *cfg.ObjectMeta.DeepCopy()
+	out.Spec.NodeSelector = *cfg.Spec.NodeSelector.DeepCopy()
+	return out
 }
 
 // neighborKey is a neighbor's identity for sharing: its router (ASN, id,

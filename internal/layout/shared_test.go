@@ -2,6 +2,7 @@ package layout_test
 
 import (
 	"fmt"
+	"k8s.io/utils/ptr"
 	"maps"
 	"math/rand/v2"
 	"slices"
@@ -146,6 +147,44 @@ func TestSharedDifferentSessions(t *testing.T) {
 	}
 }
 
+// TestSharedClasses: nodes with the same BGP section are laid out once (one
+// class) and each gets its own object with its own metadata; a node that
+// differs only in a session field outside the class digest is a class of
+// its own and keeps that field.
+func TestSharedClasses(t *testing.T) {
+	prefixes := map[string][]string{tor1: {cluster1, cluster2}, tor2: {cluster1}}
+	a, b, c := node("node-a", prefixes), node("node-b", prefixes), node("node-c", prefixes)
+	c.Spec.BGP.Routers[0].Neighbors[1].Port = ptr.To[uint16](1790)
+	l := sharedLayout(t, a, b, c)
+	var groups [][]string
+	for _, g := range l.Shared {
+		groups = append(groups, g.Nodes)
+	}
+	slices.SortFunc(groups, func(x, y []string) int { return len(y) - len(x) })
+	// towards tor1 all three; towards tor2 node-c's session differs
+	if want := [][]string{{"node-a", "node-b", "node-c"}, {"node-a", "node-b"}}; !cmp.Equal(groups, want) {
+		t.Fatalf("shared groups of %v, want %v", groups, want)
+	}
+	for _, name := range []string{"node-a", "node-b", "node-c"} {
+		own := l.PerNode[name]
+		if len(own) != 1 || own[0].Name != "frrgen-"+name || nodeOf(&own[0]) != name ||
+			own[0].Spec.NodeSelector.MatchLabels[hostnameLabel] != name {
+			t.Errorf("%s: own objects %+v, want one with its name, annotation and selector", name, own)
+		}
+	}
+	if port := l.PerNode["node-c"][0].Spec.BGP.Routers[0].Neighbors[1].Port; port == nil || *port != 1790 {
+		t.Errorf("node-c's second neighbor has port %v, want its own 1790", port)
+	}
+	if port := l.PerNode["node-b"][0].Spec.BGP.Routers[0].Neighbors[1].Port; port == nil || *port == 1790 {
+		t.Errorf("node-b's second neighbor has port %v, want its own (not node-c's 1790)", port)
+	}
+	// The own parts of a class are copies: editing one leaves the others.
+	l.PerNode["node-a"][0].Spec.BGP.Routers[0].Neighbors[0].Address = "edited"
+	if got := l.PerNode["node-b"][0].Spec.BGP.Routers[0].Neighbors[0].Address; got == "edited" {
+		t.Error("node-b's own object shares memory with node-a's")
+	}
+}
+
 func TestComputeErrors(t *testing.T) {
 	a := node("node-a", map[string][]string{tor1: {cluster1}})
 	// big's first shard and the object of a node named after it.
@@ -262,7 +301,20 @@ func randomCluster(rng *rand.Rand, nodes int) []frrv1beta1.FRRConfiguration {
 		}
 	}
 	var out []frrv1beta1.FRRConfiguration
+	var neighborsOf []map[string][]string
 	for i := range nodes {
+		if i > 0 && rng.IntN(3) == 0 {
+			// Like an earlier node (the same class), its own session
+			// fields now and then.
+			like := neighborsOf[rng.IntN(i)]
+			neighborsOf = append(neighborsOf, like)
+			c := node(fmt.Sprintf("node-%d", i), like)
+			if rng.IntN(3) == 0 {
+				c.Spec.BGP.Routers[0].Neighbors[0].Port = ptr.To[uint16](1790)
+			}
+			out = append(out, c)
+			continue
+		}
 		neighbors := map[string][]string{}
 		for _, a := range addresses {
 			if rng.IntN(3) == 0 {
@@ -285,6 +337,7 @@ func randomCluster(rng *rand.Rand, nodes int) []frrv1beta1.FRRConfiguration {
 		if len(neighbors) == 0 {
 			neighbors[tor1] = nil
 		}
+		neighborsOf = append(neighborsOf, neighbors)
 		out = append(out, node(fmt.Sprintf("node-%d", i), neighbors))
 	}
 	return out
