@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 
 	"github.com/spf13/pflag"
@@ -56,7 +57,8 @@ type layoutFlags struct {
 
 func (l *layoutFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&l.layout, "layout", string(layout.PerNode), "objects to write: per-node (one FRRConfiguration per node) or shared (one object per set of nodes with a common part, plus one per node for the rest; for big clusters)")
-	fl.IntVar(&l.maxObjectBytes, "max-object-bytes", layout.DefaultMaxObjectBytes, "largest FRRConfiguration to write, in bytes of JSON; a larger one is split into self-contained shards")
+	fl.IntVar(&l.maxObjectBytes, "max-object-bytes", 0, fmt.Sprintf("largest FRRConfiguration to write, in bytes of JSON; a larger one is split into self-contained shards (default %d with --layout per-node, %d with shared)",
+		layout.DefaultMaxObjectBytes, layout.DefaultSharedMaxObjectBytes))
 }
 
 func (l *layoutFlags) layoutOptions(namePrefix string) (layout.Options, error) {
@@ -64,8 +66,9 @@ func (l *layoutFlags) layoutOptions(namePrefix string) (layout.Options, error) {
 	if err != nil {
 		return layout.Options{}, fmt.Errorf("--layout: %w", err)
 	}
-	if l.maxObjectBytes <= 0 {
+	if l.maxObjectBytes < 0 {
 		return layout.Options{}, fmt.Errorf("--max-object-bytes must be positive, not %d", l.maxObjectBytes)
 	}
-	return layout.Options{Kind: kind, MaxObjectBytes: l.maxObjectBytes, NamePrefix: namePrefix}, nil
+	maxBytes := cmp.Or(l.maxObjectBytes, layout.DefaultMaxObjectBytesOf(kind))
+	return layout.Options{Kind: kind, MaxObjectBytes: maxBytes, NamePrefix: namePrefix}, nil
 }

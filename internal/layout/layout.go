@@ -86,6 +86,13 @@ const (
 	// limit: room for the apiserver's metadata and managedFields, and small
 	// enough that a write and each watch event stay cheap.
 	DefaultMaxObjectBytes = 512 << 10
+	// DefaultSharedMaxObjectBytes is the shared layout's: there one object
+	// carries a change for every node of a group, and each Service change
+	// rewrites the shard its prefix falls in, so small shards keep each
+	// write, and each watch event to every daemon, small (the controller
+	// load benchmark's latency at 100 nodes falls with the shard size, see
+	// the README's Performance section).
+	DefaultSharedMaxObjectBytes = 32 << 10
 	// DefaultMinSharedEntries: a node set's common part becomes a shared
 	// object only with at least this many advertisement entries; smaller
 	// parts (typically ETP-Local services on a few nodes) stay in the
@@ -111,7 +118,7 @@ const (
 type Options struct {
 	Kind Kind
 	// MaxObjectBytes is the largest JSON size of one object; 0 means
-	// DefaultMaxObjectBytes.
+	// DefaultMaxObjectBytes, or DefaultSharedMaxObjectBytes for Shared.
 	MaxObjectBytes int
 	// MinSharedEntries (Shared only); 0 means DefaultMinSharedEntries.
 	MinSharedEntries int
@@ -197,10 +204,19 @@ func (l Layout) Objects() []frrv1beta1.FRRConfiguration {
 	return out
 }
 
+// DefaultMaxObjectBytesOf is the object size limit of a layout kind when
+// none is given.
+func DefaultMaxObjectBytesOf(kind Kind) int {
+	if kind == Shared {
+		return DefaultSharedMaxObjectBytes
+	}
+	return DefaultMaxObjectBytes
+}
+
 // Compute lays out configs (translate.Result.Configs: one per node, each
 // with translate.AnnotationNode).
 func Compute(configs []frrv1beta1.FRRConfiguration, o Options) (Layout, error) {
-	o.MaxObjectBytes = cmp.Or(o.MaxObjectBytes, DefaultMaxObjectBytes)
+	o.MaxObjectBytes = cmp.Or(o.MaxObjectBytes, DefaultMaxObjectBytesOf(o.Kind))
 	o.MinSharedEntries = cmp.Or(o.MinSharedEntries, DefaultMinSharedEntries)
 	if o.MaxObjectBytes < 0 {
 		return Layout{}, fmt.Errorf("--max-object-bytes must be positive, not %d", o.MaxObjectBytes)
