@@ -125,6 +125,19 @@ var _ = Describe("The shared layout (--layout shared)", func() {
 		Eventually(func() []frrv1beta1.FRRConfiguration { return w.storedSelecting(w.nodeName("c")) }).Should(BeEmpty())
 		Expect(maps(w.sharedObjects())).To(ConsistOf(w.nodeName("a") + "," + w.nodeName("b")))
 		Eventually(w.layoutMismatch).Should(BeEmpty())
+		// The Services' conditions follow (status passes are paced).
+		names := []string{"local", "one-more"}
+		for i := range 20 {
+			names = append(names, fmt.Sprintf("svc-%d", i))
+		}
+		for _, name := range names {
+			Eventually(func() string {
+				if c := w.announcedCondition(name)(); c != nil {
+					return c.Message
+				}
+				return ""
+			}).Should(And(HavePrefix("Announced"), Not(ContainSubstring(w.nodeName("c")))), "Service %s", name)
+		}
 
 		By("at rest, no writes")
 		before := w.mgr.writes.Total()
