@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	metallbv1beta2 "github.com/frrgen/frrgen/api/v1beta2"
+	"github.com/frrgen/frrgen/internal/layout"
 	"github.com/frrgen/frrgen/internal/ownership"
 	"github.com/frrgen/frrgen/internal/translate"
 )
@@ -222,5 +223,39 @@ func TestSettledNudgesNodesBehind(t *testing.T) {
 	r.outcomes.record("a", nodeOutcome{build: 3})
 	if !r.settled(translation) {
 		t.Error("not settled once every node acted on the build")
+	}
+}
+
+// TestStoredByNode: each node gets its own objects first, then the shared
+// objects listing it, in stored order; a node no object selects gets none.
+func TestStoredByNode(t *testing.T) {
+	own := func(name, node string) frrv1beta1.FRRConfiguration {
+		return frrv1beta1.FRRConfiguration{ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: map[string]string{translate.AnnotationNode: node}}}
+	}
+	shared := func(name string, nodes string) frrv1beta1.FRRConfiguration {
+		return frrv1beta1.FRRConfiguration{ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: map[string]string{layout.AnnotationNodes: nodes}}}
+	}
+	stored := []frrv1beta1.FRRConfiguration{
+		shared("s1", "a,b"), own("a", "a"), shared("s2", "b"), own("b-shard-1", "b"), own("b-shard-0", "b"),
+	}
+	names := func(configs []frrv1beta1.FRRConfiguration) []string {
+		var out []string
+		for _, c := range configs {
+			out = append(out, c.Name)
+		}
+		return out
+	}
+	got := storedByNode(stored)
+	for node, want := range map[string][]string{
+		"a": {"a", "s1"},
+		"b": {"b-shard-1", "b-shard-0", "s1", "s2"},
+		"c": nil,
+	} {
+		if !slices.Equal(names(got[node]), want) {
+			t.Errorf("node %s: %v, want %v", node, names(got[node]), want)
+		}
+	}
+	if len(got) != 2 {
+		t.Errorf("%d nodes, want a and b", len(got))
 	}
 }
