@@ -482,7 +482,8 @@ func (b *builder) router(neighbors []neighborState) frrv1beta1.Router {
 
 func (b *builder) neighbor(nb *neighborState) frrv1beta1.Neighbor {
 	out := nb.peer.neighbor
-	// Fresh pointers: configs of different nodes must not share memory.
+	// Fresh pointers: the session fields of different nodes must not share
+	// memory (their prefix lists are shared and read-only, see setTexts).
 	port := *out.Port
 	out.Port = &port
 	if out.HoldTime != nil {
