@@ -59,7 +59,8 @@ type ClusterReconciler struct {
 	// truth is what the nodes report (FRRNodeState, BGPSessionState).
 	truth *nodeTruth
 
-	// lastPass is when the last pass ended (one key: passes never overlap).
+	// lastPass is when the last successful pass ended (one key: passes never
+	// overlap).
 	lastPass time.Time
 
 	mu sync.Mutex
@@ -72,11 +73,18 @@ type ClusterReconciler struct {
 // Reconcile deletes the password mirrors nothing uses any more, and brings
 // the metallb.io statuses and the Service Events up to date with the
 // (cached) translation.
-func (r *ClusterReconciler) Reconcile(ctx context.Context, _ ctrl.Request) (ctrl.Result, error) {
+func (r *ClusterReconciler) Reconcile(ctx context.Context, _ ctrl.Request) (_ ctrl.Result, err error) {
 	if wait := time.Until(r.lastPass.Add(clusterPassInterval)); wait > 0 {
 		return ctrl.Result{RequeueAfter: wait}, nil
 	}
-	defer func() { r.lastPass = time.Now() }()
+	// Only a pass that succeeded paces the next: a failed one is retried
+	// with the queue's backoff, which a paced (successful) return would
+	// reset.
+	defer func() {
+		if err == nil {
+			r.lastPass = time.Now()
+		}
+	}()
 	translation, err := r.Translator.Result(ctx)
 	if err != nil {
 		return ctrl.Result{}, err

@@ -103,7 +103,8 @@ type Config struct {
 	// NodeWorkers is how many nodes are reconciled at once (at least 1).
 	NodeWorkers int
 	// MaxObjectBytes splits a node's configuration larger than this (JSON
-	// bytes) into shards; 0 means layout.DefaultMaxObjectBytesOf(Layout).
+	// bytes) into shards; 0 lets layout.Compute choose per object (the
+	// layout's default, more for objects with a large fixed part).
 	MaxObjectBytes int
 	// Schemas is what DetectSchemas found; the zero value means frrgen's
 	// own CRDs (schemas.Standalone).

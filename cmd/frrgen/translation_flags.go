@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"fmt"
 
 	"github.com/spf13/pflag"
@@ -69,6 +68,6 @@ func (l *layoutFlags) layoutOptions(namePrefix string) (layout.Options, error) {
 	if l.maxObjectBytes < 0 {
 		return layout.Options{}, fmt.Errorf("--max-object-bytes must be positive, not %d", l.maxObjectBytes)
 	}
-	maxBytes := cmp.Or(l.maxObjectBytes, layout.DefaultMaxObjectBytesOf(kind))
-	return layout.Options{Kind: kind, MaxObjectBytes: maxBytes, NamePrefix: namePrefix}, nil
+	// 0 stays 0: layout.Compute then chooses the limit per object.
+	return layout.Options{Kind: kind, MaxObjectBytes: l.maxObjectBytes, NamePrefix: namePrefix}, nil
 }

@@ -213,9 +213,34 @@ func DefaultMaxObjectBytesOf(kind Kind) int {
 	return DefaultMaxObjectBytes
 }
 
+// defaultLimit is the size limit of cfg when none was given: the layout's
+// default, or twice what every shard of cfg repeats (metadata, selector,
+// sessions, BFD profiles) when that is more, up to DefaultMaxObjectBytes.
+// A shared object's metadata and selector name every node of its group
+// (some 80 bytes per node), so without this a group of a few hundred nodes
+// would not fit in 32 KiB however many shards it had.
+func defaultLimit(cfg *frrv1beta1.FRRConfiguration, limit int) (int, error) {
+	shell := *cfg
+	shell.Spec.BGP.Routers = slices.Clone(cfg.Spec.BGP.Routers)
+	for r := range shell.Spec.BGP.Routers {
+		router := &shell.Spec.BGP.Routers[r]
+		router.Prefixes = nil
+		router.Neighbors = slices.Clone(router.Neighbors)
+		for n := range router.Neighbors {
+			router.Neighbors[n].ToAdvertise = frrv1beta1.Advertise{Allowed: frrv1beta1.AllowedOutPrefixes{Mode: router.Neighbors[n].ToAdvertise.Allowed.Mode}}
+		}
+	}
+	repeated, err := Size(&shell)
+	if err != nil {
+		return 0, err
+	}
+	return max(limit, min(2*repeated, DefaultMaxObjectBytes)), nil
+}
+
 // Compute lays out configs (translate.Result.Configs: one per node, each
 // with translate.AnnotationNode).
 func Compute(configs []frrv1beta1.FRRConfiguration, o Options) (Layout, error) {
+	defaulted := o.MaxObjectBytes == 0
 	o.MaxObjectBytes = cmp.Or(o.MaxObjectBytes, DefaultMaxObjectBytesOf(o.Kind))
 	o.MinSharedEntries = cmp.Or(o.MinSharedEntries, DefaultMinSharedEntries)
 	if o.MaxObjectBytes < 0 {
@@ -228,7 +253,14 @@ func Compute(configs []frrv1beta1.FRRConfiguration, o Options) (Layout, error) {
 	}
 	out := Layout{PerNode: make(map[string][]frrv1beta1.FRRConfiguration, len(configs)), Sizes: map[string]int{}}
 	split := func(c frrv1beta1.FRRConfiguration) ([]frrv1beta1.FRRConfiguration, error) {
-		shards, sizes, err := splitSized(c, o.MaxObjectBytes, o.StoredShards[c.Name])
+		limit := o.MaxObjectBytes
+		if defaulted {
+			var err error
+			if limit, err = defaultLimit(&c, limit); err != nil {
+				return nil, err
+			}
+		}
+		shards, sizes, err := splitSized(c, limit, o.StoredShards[c.Name])
 		for i := range shards {
 			out.Sizes[shards[i].Name] = sizes[i]
 		}

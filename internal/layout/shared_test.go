@@ -387,3 +387,38 @@ func TestJoin(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedDefaultLimitGrowsWithGroup: a shared object names every node of
+// its group in its metadata and selector. With no limit given, a group of
+// 500 nodes with long names still gets a layout (its limit grows with what
+// every shard repeats); an explicit 32 KiB limit is refused by name.
+func TestSharedDefaultLimitGrowsWithGroup(t *testing.T) {
+	var prefixes []string
+	for k := range 200 {
+		prefixes = append(prefixes, fmt.Sprintf("10.3.%d.%d/32", k/256, k%256))
+	}
+	var configs []frrv1beta1.FRRConfiguration
+	for i := range 500 {
+		configs = append(configs, node(fmt.Sprintf("ip-10-0-%d-%d.eu-west-1.compute.internal", i/256, i%256), map[string][]string{tor1: prefixes}))
+	}
+	l, err := layout.Compute(configs, layout.Options{Kind: layout.Shared, NamePrefix: "frrgen-"})
+	if err != nil {
+		t.Fatalf("default limit: %v", err)
+	}
+	if len(l.Shared) != 1 || len(l.Shared[0].Nodes) != 500 {
+		t.Fatalf("%d shared groups, want one of 500 nodes", len(l.Shared))
+	}
+	for _, c := range l.Shared[0].Configs {
+		if size := l.Sizes[c.Name]; size <= layout.DefaultSharedMaxObjectBytes || size > layout.DefaultMaxObjectBytes {
+			t.Errorf("%s is %d bytes, want more than the 32 KiB default (its node list alone is more) and at most 512 KiB", c.Name, size)
+		}
+	}
+	checkSameEffective(t, configs[:3], layout.Layout{PerNode: map[string][]frrv1beta1.FRRConfiguration{
+		nodeOf(&configs[0]): l.PerNode[nodeOf(&configs[0])], nodeOf(&configs[1]): l.PerNode[nodeOf(&configs[1])], nodeOf(&configs[2]): l.PerNode[nodeOf(&configs[2])],
+	}, Shared: l.Shared}, layout.DefaultMaxObjectBytes)
+
+	_, err = layout.Compute(configs, layout.Options{Kind: layout.Shared, NamePrefix: "frrgen-", MaxObjectBytes: layout.DefaultSharedMaxObjectBytes})
+	if err == nil || !strings.Contains(err.Error(), "does not fit in --max-object-bytes 32768") {
+		t.Errorf("explicit 32 KiB: %v, want the object refused naming the limit", err)
+	}
+}
