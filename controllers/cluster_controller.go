@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -59,11 +58,6 @@ type ClusterReconciler struct {
 	// truth is what the nodes report (FRRNodeState, BGPSessionState).
 	truth *nodeTruth
 
-	// lastPassEnd is when the last successful pass ended and lastPassTook
-	// how long it took (one key: passes never overlap).
-	lastPassEnd  time.Time
-	lastPassTook time.Duration
-
 	mu sync.Mutex
 	// written holds the Service conditions patched by this process.
 	written serviceConditions
@@ -74,20 +68,7 @@ type ClusterReconciler struct {
 // Reconcile deletes the password mirrors nothing uses any more, and brings
 // the metallb.io statuses and the Service Events up to date with the
 // (cached) translation.
-func (r *ClusterReconciler) Reconcile(ctx context.Context, _ ctrl.Request) (_ ctrl.Result, err error) {
-	if wait := time.Until(r.lastPassEnd.Add(r.lastPassTook)); wait > 0 {
-		return ctrl.Result{RequeueAfter: wait}, nil
-	}
-	// Only a pass that succeeded paces the next: a failed one is retried
-	// with the queue's backoff, which a paced (successful) return would
-	// reset.
-	start := time.Now()
-	defer func() {
-		if err == nil {
-			r.lastPassEnd = time.Now()
-			r.lastPassTook = min(r.lastPassEnd.Sub(start), maxClusterPacing)
-		}
-	}()
+func (r *ClusterReconciler) Reconcile(ctx context.Context, _ ctrl.Request) (ctrl.Result, error) {
 	translation, err := r.Translator.Result(ctx)
 	if err != nil {
 		return ctrl.Result{}, err
@@ -120,16 +101,6 @@ func (r *ClusterReconciler) Reconcile(ctx context.Context, _ ctrl.Request) (_ ct
 	}
 	return ctrl.Result{}, nil
 }
-
-// maxClusterPacing bounds the pause between two cluster passes. A pass
-// waits, after the previous one, as long as that one took: status work
-// then takes at most half a core. Every input event and every write of
-// ours wakes the reconciler, and each pass wants a translation at least as
-// new as the events: in a burst of Service changes at 100 nodes x 5000
-// services that was half of the builds. With small clusters a pass takes
-// milliseconds and so does the pause; status may lag by up to this bound,
-// and the nodes' writes never wait for it.
-const maxClusterPacing = 200 * time.Millisecond
 
 // peerConflicts maps a BGPPeer name to the per-node problems that involve
 // its sessions, sorted by node.
